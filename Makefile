@@ -1,0 +1,108 @@
+# picoacme - ACME client for embedded routers.
+#   make            ./picoacme against Debian's libbearssl-dev and libjsmn-dev
+#   make static     ./picoacme-static: stripped static musl binary, BearSSL from source
+#   make test       unit tests (plain and ASan+UBSan) and end-to-end tests against Pebble
+#   make demo       installs what is missing, builds, issues a certificate from a local Pebble
+#   make lint       cppcheck and clang-tidy
+
+SRCS    := util.c json.c jws.c key.c cert.c http.c store.c challenge.c acme.c
+MAIN    := main.c
+HDRS    := $(SRCS:.c=.h)
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
+DEFS    := -D_GNU_SOURCE
+LIBS    := -lbearssl
+BUILD   := build
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# Debian packages each target needs.
+BUILD_PKGS := gcc make libbearssl-dev libjsmn-dev
+TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 iproute2
+STATIC_PKGS := musl-tools dpkg-dev
+
+.PHONY: all static test unit e2e demo deps deps-test deps-static lint clean bench
+
+all: picoacme
+
+picoacme: $(SRCS) $(MAIN) $(HDRS) Makefile
+	$(CC) $(WARN) $(DEFS) $(CFLAGS) -o $@ $(SRCS) $(MAIN) $(LIBS)
+
+# Test builds: warnings are errors; one plain, one with sanitizers.
+$(BUILD)/picoacme-test: $(SRCS) $(MAIN) $(HDRS) Makefile | $(BUILD)
+	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) -DPICOACME_TEST -o $@ $(SRCS) $(MAIN) $(LIBS)
+
+$(BUILD)/unit: $(SRCS) $(HDRS) test/unit.c Makefile | $(BUILD)
+	$(CC) $(WARN) -Werror $(DEFS) -O2 -g -I. -o $@ $(SRCS) test/unit.c $(LIBS)
+
+$(BUILD)/unit-san: $(SRCS) $(HDRS) test/unit.c Makefile | $(BUILD)
+	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) -I. -o $@ $(SRCS) test/unit.c $(LIBS)
+
+$(BUILD):
+	mkdir -p $@
+
+# ---- Debian packages ----
+# Installs what is missing when run as root; otherwise names what to install.
+define need_pkgs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		else \
+			echo "missing Debian packages:$$missing"; echo "run: sudo apt-get install$$missing"; exit 1; \
+		fi; \
+	fi
+endef
+
+deps:
+	$(call need_pkgs,$(BUILD_PKGS))
+deps-test:
+	$(call need_pkgs,$(TEST_PKGS))
+deps-static:
+	$(call need_pkgs,$(BUILD_PKGS) $(STATIC_PKGS))
+
+# ---- static musl build ----
+BEARSSL_SRC := $(BUILD)/bearssl-src
+MUSL_INC    := $(BUILD)/musl-include
+STATIC_CFLAGS := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+		 -fno-unwind-tables
+STATIC_LDFLAGS := -static -Wl,--gc-sections -s
+
+$(BEARSSL_SRC)/.ready:
+	test/fetch-bearssl.sh $(BUILD)
+
+$(BEARSSL_SRC)/build-musl/libbearssl.a: $(BEARSSL_SRC)/.ready
+	printf 'include conf/Unix.mk\nBUILD = build-musl\nCC = musl-gcc\nCFLAGS = -W -Wall $(STATIC_CFLAGS) -fPIC\nLD = musl-gcc\nLDDLL = musl-gcc\nDLL = no\nTESTS = no\nTOOLS = no\n' \
+		> $(BEARSSL_SRC)/conf/picoacme-musl.mk
+	$(MAKE) -C $(BEARSSL_SRC) CONF=picoacme-musl lib >/dev/null
+
+$(MUSL_INC)/jsmn.h: | $(BUILD)
+	mkdir -p $(MUSL_INC)
+	cp /usr/include/jsmn.h $@
+
+picoacme-static: deps-static $(SRCS) $(MAIN) $(HDRS) $(BEARSSL_SRC)/build-musl/libbearssl.a $(MUSL_INC)/jsmn.h
+	musl-gcc $(WARN) $(DEFS) $(STATIC_CFLAGS) -I$(BEARSSL_SRC)/inc -I$(MUSL_INC) \
+		$(STATIC_LDFLAGS) -o $@ $(SRCS) $(MAIN) $(BEARSSL_SRC)/build-musl/libbearssl.a
+	@echo "picoacme-static: $$(stat -c %s $@) bytes"
+
+static: picoacme-static
+
+# ---- tests ----
+test: deps-test
+	@$(MAKE) --no-print-directory $(BUILD)/unit $(BUILD)/unit-san $(BUILD)/picoacme-test picoacme
+	@test/run.sh
+
+unit: $(BUILD)/unit $(BUILD)/unit-san
+	$(BUILD)/unit && $(BUILD)/unit-san
+
+demo: deps-test picoacme
+	test/demo.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--std=c11 --inline-suppr -D_GNU_SOURCE --suppress=missingIncludeSystem $(SRCS) $(MAIN)
+	clang-tidy --quiet $(SRCS) $(MAIN) -- $(WARN) $(DEFS)
+
+clean:
+	rm -rf $(BUILD) picoacme picoacme-static test/tmp

@@ -1,0 +1,607 @@
+/* acme.c - see acme.h */
+#include "acme.h"
+#include "jws.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ERR_PREFIX "urn:ietf:params:acme:error:"
+#define PROBLEM_LINE_MAX 512
+
+int acme_init(struct acme *a, struct http_client *http)
+{
+	memset(a, 0, sizeof *a);
+	a->http = http;
+	a->poll_timeout_ms = ACME_POLL_TIMEOUT_MS;
+	a->jws = malloc(ACME_MAX_JWS);
+	a->payload = malloc(ACME_MAX_JWS);
+	if (a->jws == NULL || a->payload == NULL) {
+		acme_free(a);
+		err("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void acme_free(struct acme *a)
+{
+	free(a->jws);
+	free(a->payload);
+	a->jws = a->payload = NULL;
+	http_response_free(&a->resp);
+}
+
+int acme_name_valid(const char *name)
+{
+	size_t len = strlen(name), label = 0;
+	int labels = 1;
+
+	if (len == 0 || len > ACME_MAX_NAME)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (c == '.') {
+			if (label == 0 || name[i - 1] == '-')
+				return 0;
+			label = 0;
+			labels++;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return 0;
+		if (c == '-' && label == 0)
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return label > 0 && name[len - 1] != '-' && labels >= 2;
+}
+
+/* ---- problems ---- */
+
+static void short_type(char *out, size_t cap, const struct json *doc, int obj)
+{
+	char t[256];
+
+	if (json_get_string(doc, obj, "type", t, sizeof t) < 0) {
+		str_copy(out, cap, "unknown");
+		return;
+	}
+	sanitize(out, cap, strncmp(t, ERR_PREFIX, sizeof ERR_PREFIX - 1) == 0
+				   ? t + sizeof ERR_PREFIX - 1 : t, sizeof t);
+}
+
+void acme_problem_line(const char *json, size_t len, char *out, size_t cap)
+{
+	static struct json doc; /* 16 KiB: kept off the stack */
+	char line[2048], type[128], detail[1024], ident[ACME_MAX_NAME + 1];
+	size_t n;
+	int subs, i;
+
+	if (json_parse(&doc, json, len) < 0 || doc.tok[0].type != JSMN_OBJECT) {
+		sanitize(out, cap, json, len);
+		return;
+	}
+	short_type(type, sizeof type, &doc, 0);
+	if (json_get_string(&doc, 0, "detail", detail, sizeof detail) < 0)
+		detail[0] = '\0';
+	n = (size_t)snprintf(line, sizeof line, "%s: %s", type, detail);
+	subs = json_get(&doc, 0, "subproblems");
+	if (json_array_len(&doc, subs) > 0 && n < sizeof line) {
+		int k = subs + 1;
+
+		n += (size_t)snprintf(line + n, sizeof line - n, " (");
+		for (i = 0; i < doc.tok[subs].size && n < sizeof line; i++) {
+			int id = json_get(&doc, k, "identifier");
+
+			short_type(type, sizeof type, &doc, k);
+			if (json_get_string(&doc, k, "detail", detail, sizeof detail) < 0)
+				detail[0] = '\0';
+			if (json_get_string(&doc, id, "value", ident, sizeof ident) < 0)
+				ident[0] = '\0';
+			n += (size_t)snprintf(line + n, sizeof line - n, "%s%s: %s: %s",
+					      i ? "; " : "", ident, type, detail);
+			k = json_skip(&doc, k);
+		}
+		if (n < sizeof line)
+			snprintf(line + n, sizeof line - n, ")");
+	}
+	sanitize(out, cap, line, sizeof line);
+}
+
+/* Records the problem type of the last response and, unless it is the
+ * tolerated one, prints it. */
+static void report_problem(struct acme *a, const char *url, const char *tolerate)
+{
+	char line[PROBLEM_LINE_MAX], u[160];
+	struct http_response *r = &a->resp;
+
+	a->problem_type[0] = '\0';
+	if (strncmp(r->content_type, "application/problem+json", 24) == 0 &&
+	    json_parse(&a->doc, r->body, r->body_len) == 0)
+		json_get_string(&a->doc, 0, "type", a->problem_type, sizeof a->problem_type);
+	if (tolerate != NULL && strcmp(a->problem_type, tolerate) == 0)
+		return;
+	sanitize(u, sizeof u, url, strlen(url));
+	if (a->problem_type[0] != '\0') {
+		acme_problem_line(r->body, r->body_len, line, sizeof line);
+		err("%s: %s", u, line);
+	} else {
+		err("%s: HTTP %d", u, r->status);
+	}
+}
+
+/* ---- requests ---- */
+
+static void take_nonce(struct acme *a)
+{
+	/* RFC 8555 §6.5.1: a nonce is base64url; anything else is not stored. */
+	if (a->resp.nonce[0] && b64url_valid(a->resp.nonce, strlen(a->resp.nonce)))
+		memcpy(a->nonce, a->resp.nonce, sizeof a->nonce);
+}
+
+static int fetch_nonce(struct acme *a)
+{
+	if (http_request(a->http, "HEAD", a->dir.new_nonce, NULL, NULL, NULL, 0, &a->resp) < 0)
+		return -1;
+	take_nonce(a);
+	if (a->nonce[0] == '\0') {
+		err("%s: no Replay-Nonce in the response (HTTP %d)", a->dir.new_nonce, a->resp.status);
+		return -1;
+	}
+	return 0;
+}
+
+/* Signed POST (payload NULL = POST-as-GET), with a fresh nonce from the
+ * previous response and bounded badNonce retries. use_jwk embeds the key.
+ * Returns 0 for 2xx, -2 when the problem type equals tolerate, else -1. */
+static int post(struct acme *a, const char *url, const char *payload, int use_jwk,
+		const char *accept, const char *tolerate)
+{
+	for (int attempt = 0;; attempt++) {
+		int n;
+
+		if (a->nonce[0] == '\0' && fetch_nonce(a) < 0)
+			return -1;
+		n = jws_sign(a->account, use_jwk ? NULL : a->kid, a->nonce, url, payload, a->jws,
+			     ACME_MAX_JWS);
+		a->nonce[0] = '\0';
+		if (n < 0) {
+			err("%s: signed request does not fit in %d bytes", url, ACME_MAX_JWS);
+			return -1;
+		}
+		if (http_request(a->http, "POST", url, "application/jose+json", accept, a->jws,
+				 (size_t)n, &a->resp) < 0)
+			return -1;
+		take_nonce(a);
+		if (a->resp.status >= 200 && a->resp.status < 300)
+			return 0;
+		report_problem(a, url, attempt < ACME_BADNONCE_RETRIES ? ERR_PREFIX "badNonce" : NULL);
+		if (strcmp(a->problem_type, ERR_PREFIX "badNonce") == 0 &&
+		    attempt < ACME_BADNONCE_RETRIES) {
+			vmsg("%s: badNonce, retrying with the fresh nonce", url);
+			continue;
+		}
+		if (tolerate != NULL && strcmp(a->problem_type, tolerate) == 0)
+			return -2;
+		return -1;
+	}
+}
+
+/* Parses the last response body as a JSON object. 0 or -1 with an error. */
+static int parse_body(struct acme *a, const char *url)
+{
+	if (json_parse(&a->doc, a->resp.body, a->resp.body_len) < 0 ||
+	    a->doc.tok[0].type != JSMN_OBJECT) {
+		err("%s: response is not a JSON object", url);
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies the https URL member key of obj into out. 0, or -1 with an error. */
+static int get_url(struct acme *a, int obj, const char *key, char *out, size_t cap,
+		   const char *from, int required)
+{
+	struct url u;
+
+	out[0] = '\0';
+	if (json_get(&a->doc, obj, key) < 0 && !required)
+		return 0;
+	if (json_get_string(&a->doc, obj, key, out, cap) < 0 || url_parse(out, &u) < 0) {
+		err("%s: field \"%s\" is missing or not an https:// URL", from, key);
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+int acme_get_directory(struct acme *a, const char *url)
+{
+	int meta;
+
+	if (http_request(a->http, "GET", url, NULL, "application/json", NULL, 0, &a->resp) < 0)
+		return -1;
+	if (a->resp.status != 200) {
+		err("%s: directory request failed with HTTP %d", url, a->resp.status);
+		return -1;
+	}
+	take_nonce(a);
+	if (parse_body(a, url) < 0)
+		return -1;
+	if (get_url(a, 0, "newNonce", a->dir.new_nonce, HTTP_MAX_URL, url, 1) < 0 ||
+	    get_url(a, 0, "newAccount", a->dir.new_account, HTTP_MAX_URL, url, 1) < 0 ||
+	    get_url(a, 0, "newOrder", a->dir.new_order, HTTP_MAX_URL, url, 1) < 0 ||
+	    get_url(a, 0, "revokeCert", a->dir.revoke_cert, HTTP_MAX_URL, url, 0) < 0 ||
+	    get_url(a, 0, "keyChange", a->dir.key_change, HTTP_MAX_URL, url, 0) < 0)
+		return -1;
+	meta = json_get(&a->doc, 0, "meta");
+	a->dir.terms_of_service[0] = '\0';
+	if (json_get_string(&a->doc, meta, "termsOfService", a->dir.terms_of_service,
+			    HTTP_MAX_URL) < 0)
+		a->dir.terms_of_service[0] = '\0';
+	msg("directory %s", url);
+	return 0;
+}
+
+/* ---- account ---- */
+
+int acme_account(struct acme *a, const struct key *k, const char *kid,
+		 const char *email, int agree_tos)
+{
+	char tos[160];
+	struct jw w;
+	int rc;
+
+	a->account = k;
+	if (jws_thumbprint(k, a->thumbprint) < 0) {
+		err("cannot compute the account key thumbprint");
+		return -1;
+	}
+	if (kid != NULL && kid[0] != '\0') {
+		if (str_copy(a->kid, sizeof a->kid, kid) < 0) {
+			err("stored account URL is too long");
+			return -1;
+		}
+		return 0;
+	}
+	jw_init(&w, a->payload, ACME_MAX_JWS);
+	jw_obj_begin(&w);
+	if (agree_tos) {
+		jw_key(&w, "termsOfServiceAgreed");
+		jw_bool(&w, 1);
+		if (email != NULL) {
+			char mailto[300];
+
+			snprintf(mailto, sizeof mailto, "mailto:%s", email);
+			jw_key(&w, "contact");
+			jw_arr_begin(&w);
+			jw_str(&w, mailto);
+			jw_arr_end(&w);
+		}
+	} else {
+		jw_key(&w, "onlyReturnExisting");
+		jw_bool(&w, 1);
+	}
+	jw_obj_end(&w);
+	if (jw_finish(&w) < 0)
+		return -1;
+	rc = post(a, a->dir.new_account, a->payload, 1, NULL,
+		  agree_tos ? NULL : ERR_PREFIX "accountDoesNotExist");
+	if (rc == -2) {
+		sanitize(tos, sizeof tos, a->dir.terms_of_service, HTTP_MAX_URL);
+		err("no account for this key at %s: read the terms of service%s%s and pass "
+		    "--agree-tos to create one", a->dir.new_account, tos[0] ? " at " : "", tos);
+		return -1;
+	}
+	if (rc < 0)
+		return -1;
+	if (a->resp.location[0] == '\0') {
+		err("%s: no account URL (Location) in the response", a->dir.new_account);
+		return -1;
+	}
+	if (parse_body(a, a->dir.new_account) < 0)
+		return -1;
+	if (!json_streq(&a->doc, json_get(&a->doc, 0, "status"), "valid")) {
+		err("%s: the account is not valid (deactivated or revoked)", a->resp.location);
+		return -1;
+	}
+	str_copy(a->kid, sizeof a->kid, a->resp.location);
+	msg("account %s (%s)", a->kid, a->resp.status == 201 ? "created" : "existing");
+	return a->resp.status == 201 ? 1 : 0;
+}
+
+/* ---- order ---- */
+
+struct authz {
+	char *url;       /* authorization URL, malloc'd */
+	char *challenge; /* http-01 challenge URL to POST, or NULL; malloc'd */
+};
+
+static void authz_free(struct authz *az, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(az[i].url);
+		free(az[i].challenge);
+	}
+	free(az);
+}
+
+static char *dup_string(struct acme *a, int tok, const char *what, const char *from)
+{
+	char buf[HTTP_MAX_URL];
+	struct url u;
+	char *s;
+
+	if (json_string(&a->doc, tok, buf, sizeof buf) < 0 || url_parse(buf, &u) < 0) {
+		err("%s: %s is not an https:// URL", from, what);
+		return NULL;
+	}
+	s = strdup(buf);
+	if (s == NULL)
+		err("out of memory");
+	return s;
+}
+
+/* Waits as the server asks (Retry-After, capped) or with a doubling delay. */
+static int poll_wait(struct acme *a, int64_t deadline, int64_t *delay, const char *url)
+{
+	int64_t wait = *delay;
+
+	if (a->resp.retry_after >= 0)
+		wait = (a->resp.retry_after > ACME_RETRY_AFTER_CAP_S ? ACME_RETRY_AFTER_CAP_S
+								     : a->resp.retry_after) * 1000;
+	*delay = *delay * 2 > 4000 ? 4000 : *delay * 2;
+	if (now_ms() + wait > deadline) {
+		err("%s: still not done after %lld s; giving up", url,
+		    (long long)(a->poll_timeout_ms / 1000));
+		return -1;
+	}
+	sleep_ms(wait);
+	return 0;
+}
+
+/* Polls the order while its status is `while_status`; leaves the final order
+ * in a->doc. 0 or -1. */
+static int poll_order(struct acme *a, const char *order_url, const char *while_status)
+{
+	int64_t deadline = now_ms() + a->poll_timeout_ms, delay = 100;
+
+	for (;;) {
+		if (poll_wait(a, deadline, &delay, order_url) < 0)
+			return -1;
+		if (post(a, order_url, NULL, 0, NULL, NULL) < 0 || parse_body(a, order_url) < 0)
+			return -1;
+		if (!json_streq(&a->doc, json_get(&a->doc, 0, "status"), while_status))
+			return 0;
+	}
+}
+
+static int order_status_is(struct acme *a, const char *status)
+{
+	return json_streq(&a->doc, json_get(&a->doc, 0, "status"), status);
+}
+
+/* Prints why each failed authorization failed. */
+static void report_failed_authz(struct acme *a, struct authz *az, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[ACME_MAX_NAME + 1] = "", line[PROBLEM_LINE_MAX];
+		int chs, c;
+
+		if (post(a, az[i].url, NULL, 0, NULL, NULL) < 0 || parse_body(a, az[i].url) < 0)
+			continue;
+		if (!json_streq(&a->doc, json_get(&a->doc, 0, "status"), "invalid"))
+			continue;
+		json_get_string(&a->doc, json_get(&a->doc, 0, "identifier"), "value", name, sizeof name);
+		chs = json_get(&a->doc, 0, "challenges");
+		c = chs + 1;
+		for (int k = 0; k < json_array_len(&a->doc, chs); k++, c = json_skip(&a->doc, c)) {
+			int e = json_get(&a->doc, c, "error");
+
+			if (e < 0)
+				continue;
+			acme_problem_line(a->doc.js + a->doc.tok[e].start,
+					  (size_t)(a->doc.tok[e].end - a->doc.tok[e].start), line,
+					  sizeof line);
+			err("%s: validation failed: %s", name, line);
+		}
+	}
+}
+
+/* Fetches every authorization; registers pending http-01 tokens with resp
+ * and remembers their challenge URLs. 0 or -1. */
+static int prepare_authz(struct acme *a, struct authz *az, size_t n, struct responder *resp,
+			 size_t *pending)
+{
+	*pending = 0;
+	for (size_t i = 0; i < n; i++) {
+		char name[ACME_MAX_NAME + 1] = "?", token[CHALLENGE_TOKEN_MAX];
+		char keyauth[CHALLENGE_KEYAUTH_MAX];
+		int chs, c, found = -1;
+
+		if (post(a, az[i].url, NULL, 0, NULL, NULL) < 0 || parse_body(a, az[i].url) < 0)
+			return -1;
+		json_get_string(&a->doc, json_get(&a->doc, 0, "identifier"), "value", name, sizeof name);
+		if (order_status_is(a, "valid")) {
+			msg("%s: already authorized", name);
+			continue;
+		}
+		if (!order_status_is(a, "pending")) {
+			err("%s: authorization is not pending (%s)", name, az[i].url);
+			return -1;
+		}
+		chs = json_get(&a->doc, 0, "challenges");
+		c = chs + 1;
+		for (int k = 0; k < json_array_len(&a->doc, chs); k++, c = json_skip(&a->doc, c))
+			if (json_streq(&a->doc, json_get(&a->doc, c, "type"), "http-01"))
+				found = c;
+		if (found < 0) {
+			err("%s: the CA offers no http-01 challenge", name);
+			return -1;
+		}
+		if (json_get_string(&a->doc, found, "token", token, sizeof token) < 0 ||
+		    !challenge_token_valid(token)) {
+			err("%s: challenge token is missing or not base64url", name);
+			return -1;
+		}
+		if (jws_key_authorization(token, a->thumbprint, keyauth, sizeof keyauth) < 0 ||
+		    responder_add(resp, token, keyauth) < 0)
+			return -1;
+		az[i].challenge = dup_string(a, json_get(&a->doc, found, "url"), "challenge url",
+					     az[i].url);
+		if (az[i].challenge == NULL)
+			return -1;
+		(*pending)++;
+		msg("%s: http-01", name);
+	}
+	return 0;
+}
+
+static int new_order(struct acme *a, const char *const *names, size_t nnames, char *order_url)
+{
+	struct jw w;
+
+	jw_init(&w, a->payload, ACME_MAX_JWS);
+	jw_obj_begin(&w);
+	jw_key(&w, "identifiers");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < nnames; i++) {
+		jw_obj_begin(&w);
+		jw_key(&w, "type");
+		jw_str(&w, "dns");
+		jw_key(&w, "value");
+		jw_str(&w, names[i]);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w) < 0) {
+		err("order for %zu names does not fit in %d bytes", nnames, ACME_MAX_JWS);
+		return -1;
+	}
+	if (post(a, a->dir.new_order, a->payload, 0, NULL, NULL) < 0 ||
+	    parse_body(a, a->dir.new_order) < 0)
+		return -1;
+	if (a->resp.location[0] == '\0') {
+		err("%s: no order URL (Location) in the response", a->dir.new_order);
+		return -1;
+	}
+	str_copy(order_url, HTTP_MAX_URL, a->resp.location);
+	return 0;
+}
+
+static int finalize(struct acme *a, const char *order_url, const char *finalize_url,
+		    const char *const *names, size_t nnames, const struct key *cert_key)
+{
+	unsigned char *csr = malloc(ACME_MAX_CSR);
+	char *b64 = NULL;
+	struct jw w;
+	int len, ret = -1;
+
+	if (csr == NULL || (b64 = malloc(ACME_MAX_CSR * 4 / 3 + 4)) == NULL) {
+		err("out of memory");
+		goto out;
+	}
+	len = key_csr(cert_key, names, nnames, csr, ACME_MAX_CSR);
+	if (len < 0 || b64url_encode(b64, ACME_MAX_CSR * 4 / 3 + 4, csr, (size_t)len) < 0) {
+		err("cannot build the certificate signing request");
+		goto out;
+	}
+	jw_init(&w, a->payload, ACME_MAX_JWS);
+	jw_obj_begin(&w);
+	jw_key(&w, "csr");
+	jw_str(&w, b64);
+	jw_obj_end(&w);
+	if (jw_finish(&w) < 0)
+		goto out;
+	msg("finalizing");
+	if (post(a, finalize_url, a->payload, 0, NULL, NULL) < 0 || parse_body(a, finalize_url) < 0)
+		goto out;
+	if (order_status_is(a, "processing") && poll_order(a, order_url, "processing") < 0)
+		goto out;
+	if (!order_status_is(a, "valid")) {
+		err("%s: order did not become valid after finalization", order_url);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(csr);
+	free(b64);
+	return ret;
+}
+
+int acme_issue(struct acme *a, const char *const *names, size_t nnames,
+	       const struct key *cert_key, struct responder *resp)
+{
+	char order_url[HTTP_MAX_URL], finalize_url[HTTP_MAX_URL], cert_url[HTTP_MAX_URL];
+	struct authz *az = NULL;
+	size_t naz = 0, pending = 0;
+	int arr, t, ret = -1;
+
+	msg("ordering a certificate for %zu name%s (%s%s)", nnames, nnames == 1 ? "" : "s",
+	    names[0], nnames > 1 ? ", ..." : "");
+	if (new_order(a, names, nnames, order_url) < 0)
+		goto out;
+	if (get_url(a, 0, "finalize", finalize_url, sizeof finalize_url, order_url, 1) < 0)
+		goto out;
+	arr = json_get(&a->doc, 0, "authorizations");
+	if (json_array_len(&a->doc, arr) < 0 || a->doc.tok[arr].size > ACME_MAX_NAMES) {
+		err("%s: missing or oversized authorizations list", order_url);
+		goto out;
+	}
+	naz = (size_t)a->doc.tok[arr].size;
+	az = calloc(naz ? naz : 1, sizeof *az);
+	if (az == NULL) {
+		err("out of memory");
+		goto out;
+	}
+	t = arr + 1;
+	for (size_t i = 0; i < naz; i++, t = json_skip(&a->doc, t))
+		if ((az[i].url = dup_string(a, t, "authorization", order_url)) == NULL)
+			goto out;
+	if (!order_status_is(a, "ready")) {
+		if (!order_status_is(a, "pending")) {
+			err("%s: new order is not pending", order_url);
+			goto out;
+		}
+		if (prepare_authz(a, az, naz, resp, &pending) < 0)
+			goto out;
+		if (pending > 0) {
+			if (responder_start(resp) < 0)
+				goto out;
+			msg("validating %zu challenge%s", pending, pending == 1 ? "" : "s");
+			for (size_t i = 0; i < naz; i++)
+				if (az[i].challenge != NULL &&
+				    post(a, az[i].challenge, "{}", 0, NULL, NULL) < 0)
+					goto out;
+		}
+		if (poll_order(a, order_url, "pending") < 0)
+			goto out;
+		responder_stop(resp);
+		if (order_status_is(a, "invalid")) {
+			report_failed_authz(a, az, naz);
+			err("%s: order is invalid", order_url);
+			goto out;
+		}
+		if (!order_status_is(a, "ready")) {
+			err("%s: order is not ready after validation", order_url);
+			goto out;
+		}
+	}
+	if (finalize(a, order_url, finalize_url, names, nnames, cert_key) < 0)
+		goto out;
+	if (get_url(a, 0, "certificate", cert_url, sizeof cert_url, order_url, 1) < 0)
+		goto out;
+	if (post(a, cert_url, NULL, 0, "application/pem-certificate-chain", NULL) < 0)
+		goto out;
+	msg("certificate downloaded");
+	ret = 0;
+out:
+	responder_stop(resp);
+	authz_free(az, naz);
+	return ret;
+}

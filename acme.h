@@ -1,0 +1,83 @@
+/* acme.h - the ACME protocol (RFC 8555) over one http_client: directory,
+ * nonces, signed requests with badNonce retries, problem reporting, account
+ * creation/recovery, and order -> authorizations -> http-01 -> finalize ->
+ * certificate download. */
+#ifndef PICOACME_ACME_H
+#define PICOACME_ACME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "challenge.h"
+#include "http.h"
+#include "json.h"
+#include "key.h"
+
+#define ACME_MAX_NAMES 100
+#define ACME_MAX_NAME 253
+/* A signed request: a CSR for 100 long names, twice base64-encoded, fits. */
+#define ACME_MAX_JWS (64 * 1024)
+#define ACME_MAX_CSR (40 * 1024)
+#define ACME_BADNONCE_RETRIES 5
+#ifndef ACME_POLL_TIMEOUT_MS
+#define ACME_POLL_TIMEOUT_MS (5 * 60 * 1000)
+#endif
+#define ACME_RETRY_AFTER_CAP_S 60
+
+struct acme_directory {
+	char new_nonce[HTTP_MAX_URL];
+	char new_account[HTTP_MAX_URL];
+	char new_order[HTTP_MAX_URL];
+	char revoke_cert[HTTP_MAX_URL];
+	char key_change[HTTP_MAX_URL];
+	char terms_of_service[HTTP_MAX_URL];
+};
+
+struct acme {
+	struct http_client *http;     /* borrowed */
+	const struct key *account;    /* borrowed */
+	struct http_response resp;    /* last response; its body is owned here */
+	struct json doc;              /* last parsed body */
+	struct acme_directory dir;
+	char kid[HTTP_MAX_URL];       /* account URL, empty until known */
+	char nonce[256];
+	char thumbprint[44];
+	char problem_type[128];       /* type of the last problem document */
+	char *jws;                    /* ACME_MAX_JWS bytes, owned */
+	char *payload;                /* ACME_MAX_JWS bytes, owned */
+	int64_t poll_timeout_ms;
+};
+
+/* Sets up a on http and allocates its request buffers (freed by acme_free).
+ * 0, or -1 when out of memory. */
+int acme_init(struct acme *a, struct http_client *http);
+void acme_free(struct acme *a);
+
+/* Fetches and checks the directory at url. 0 or -1 (error printed). */
+int acme_get_directory(struct acme *a, const char *url);
+
+/* Uses account key k. With kid (a stored account URL) nothing is sent.
+ * Otherwise looks the account up with onlyReturnExisting, or, when
+ * agree_tos is set, creates it (contact "mailto:<email>" when email is not
+ * NULL). Without agree_tos and with no existing account it fails with an
+ * error that prints the CA's terms URL. On success a->kid is the URL.
+ * Returns 0, 1 when the account was newly created, or -1. */
+int acme_account(struct acme *a, const struct key *k, const char *kid,
+		 const char *email, int agree_tos);
+
+/* Orders a certificate for names (valid DNS names, first is the main one),
+ * answers pending http-01 challenges through resp, finalizes with a CSR of
+ * cert_key and downloads the chain. On success the PEM chain is
+ * a->resp.body (a->resp.body_len bytes) until the next request. 0 or -1. */
+int acme_issue(struct acme *a, const char *const *names, size_t nnames,
+	       const struct key *cert_key, struct responder *resp);
+
+/* 1 if name is an acceptable DNS identifier for http-01 (lowercase LDH
+ * labels of 1..63, total <= 253, at least two labels, no wildcard). */
+int acme_name_valid(const char *name);
+
+/* Formats a problem document (JSON text) as one sanitized line into out:
+ * "type: detail (ident: type: detail; ...)". Exposed for tests. */
+void acme_problem_line(const char *json, size_t len, char *out, size_t cap);
+
+#endif

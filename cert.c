@@ -1,0 +1,282 @@
+/* cert.c - see cert.h */
+#include "cert.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <bearssl.h>
+
+/* ---- PEM chain ---- */
+
+struct der_sink {
+	unsigned char *buf;
+	size_t cap;
+	size_t len;
+	int overflow;
+};
+
+static void sink_push(void *ctx, const void *data, size_t len)
+{
+	struct der_sink *s = ctx;
+
+	if (len > s->cap - s->len) {
+		s->overflow = 1;
+		return;
+	}
+	memcpy(s->buf + s->len, data, len);
+	s->len += len;
+}
+
+int chain_from_pem(const char *pem, size_t len, unsigned char *buf, size_t cap,
+		   struct chain *ch)
+{
+	br_pem_decoder_context pc;
+	struct der_sink sink = { .buf = buf, .cap = cap };
+	size_t start = 0;
+	int in_cert = 0;
+
+	memset(ch, 0, sizeof *ch);
+	ch->buf = buf;
+	br_pem_decoder_init(&pc);
+	while (len > 0) {
+		size_t n = br_pem_decoder_push(&pc, pem, len);
+
+		pem += n;
+		len -= n;
+		switch (br_pem_decoder_event(&pc)) {
+		case BR_PEM_BEGIN_OBJ:
+			in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0;
+			if (in_cert && ch->n == CERT_MAX_CHAIN)
+				return -1;
+			start = sink.len;
+			br_pem_decoder_setdest(&pc, in_cert ? sink_push : NULL, in_cert ? &sink : NULL);
+			break;
+		case BR_PEM_END_OBJ:
+			if (in_cert) {
+				if (sink.overflow || sink.len == start)
+					return -1;
+				ch->off[ch->n] = start;
+				ch->len[ch->n] = sink.len - start;
+				ch->n++;
+			}
+			in_cert = 0;
+			break;
+		case BR_PEM_ERROR:
+			return -1;
+		default:
+			break;
+		}
+	}
+	/* A block that began but never ended is a truncated download. */
+	if (in_cert || ch->n == 0)
+		return -1;
+	return ch->n;
+}
+
+int chain_to_pem(const struct chain *ch, int first, int count, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	for (int i = first; i < first + count && i < ch->n; i++) {
+		const unsigned char *der = ch->buf + ch->off[i];
+		size_t need = br_pem_encode(NULL, der, ch->len[i], "CERTIFICATE", BR_PEM_LINE64);
+
+		if (need + 1 > cap - n)
+			return -1;
+		br_pem_encode(out + n, der, ch->len[i], "CERTIFICATE", BR_PEM_LINE64);
+		n += need;
+	}
+	return (int)n;
+}
+
+/* ---- DER reading ---- */
+
+struct der_in {
+	const unsigned char *p;
+	size_t len;
+};
+
+/* Reads one TLV from in (advancing it) into *tag and *val. 0 or -1. */
+static int der_next(struct der_in *in, unsigned char *tag, struct der_in *val)
+{
+	size_t l, hl = 2;
+
+	if (in->len < 2)
+		return -1;
+	*tag = in->p[0];
+	if ((*tag & 0x1f) == 0x1f)
+		return -1; /* high tag numbers do not occur in certificates */
+	l = in->p[1];
+	if (l & 0x80) {
+		size_t nb = l & 0x7f;
+
+		if (nb == 0 || nb > 3 || in->len < 2 + nb)
+			return -1;
+		l = 0;
+		for (size_t i = 0; i < nb; i++)
+			l = (l << 8) | in->p[2 + i];
+		hl += nb;
+	}
+	if (l > in->len - hl)
+		return -1;
+	val->p = in->p + hl;
+	val->len = l;
+	in->p += hl + l;
+	in->len -= hl + l;
+	return 0;
+}
+
+/* Enters the element of the given tag; -1 if the next element differs. */
+static int der_enter(struct der_in *in, unsigned char want, struct der_in *val)
+{
+	unsigned char tag;
+
+	if (der_next(in, &tag, val) < 0 || tag != want)
+		return -1;
+	return 0;
+}
+
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const unsigned char *p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+int64_t der_time(unsigned char tag, const unsigned char *p, size_t len)
+{
+	int y, mo, d, h, mi, s;
+
+	if (tag == 0x17 && len == 13 && p[12] == 'Z') {
+		y = digits(p, 2);
+		if (y < 0)
+			return -1;
+		y += y < 50 ? 2000 : 1900;
+		p += 2;
+	} else if (tag == 0x18 && len == 15 && p[14] == 'Z') {
+		y = digits(p, 4);
+		if (y < 0)
+			return -1;
+		p += 4;
+	} else {
+		return -1;
+	}
+	mo = digits(p, 2);
+	d = digits(p + 2, 2);
+	h = digits(p + 4, 2);
+	mi = digits(p + 6, 2);
+	s = digits(p + 8, 2);
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    s < 0 || s > 60)
+		return -1;
+	return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
+}
+
+/* Positions *tbs at the TBSCertificate content just after the validity. */
+static int tbs_open(const unsigned char *der, size_t len, struct der_in *tbs,
+		    struct cert_info *ci)
+{
+	struct der_in in = { der, len }, cert, val, t;
+	unsigned char tag;
+
+	if (der_enter(&in, 0x30, &cert) < 0 || der_enter(&cert, 0x30, tbs) < 0)
+		return -1;
+	if (tbs->len > 0 && tbs->p[0] == 0xa0 && der_next(tbs, &tag, &val) < 0)
+		return -1; /* version */
+	if (der_enter(tbs, 0x02, &val) < 0 ||  /* serial */
+	    der_enter(tbs, 0x30, &val) < 0 ||  /* signature */
+	    der_enter(tbs, 0x30, &val) < 0 ||  /* issuer */
+	    der_enter(tbs, 0x30, &val) < 0)    /* validity */
+		return -1;
+	if (der_next(&val, &tag, &t) < 0)
+		return -1;
+	ci->not_before = der_time(tag, t.p, t.len);
+	if (der_next(&val, &tag, &t) < 0)
+		return -1;
+	ci->not_after = der_time(tag, t.p, t.len);
+	if (ci->not_before < 0 || ci->not_after < 0)
+		return -1;
+	return 0;
+}
+
+int cert_validity(const unsigned char *der, size_t len, struct cert_info *ci)
+{
+	struct der_in tbs;
+
+	return tbs_open(der, len, &tbs, ci);
+}
+
+int cert_has_dns_name(const unsigned char *der, size_t len, const char *name)
+{
+	static const unsigned char OID_SAN[] = { 0x55, 0x1d, 0x11 };
+	struct der_in tbs, val, exts, ext, oid, names, gn;
+	struct cert_info ci;
+	unsigned char tag;
+	size_t nl = strlen(name);
+
+	if (tbs_open(der, len, &tbs, &ci) < 0)
+		return -1;
+	if (der_enter(&tbs, 0x30, &val) < 0 || der_enter(&tbs, 0x30, &val) < 0)
+		return -1; /* subject, subjectPublicKeyInfo */
+	while (tbs.len > 0) {
+		if (der_next(&tbs, &tag, &val) < 0)
+			return -1;
+		if (tag == 0xa3)
+			break;
+	}
+	if (tag != 0xa3 || der_enter(&val, 0x30, &exts) < 0)
+		return 0;
+	while (exts.len > 0) {
+		if (der_enter(&exts, 0x30, &ext) < 0 || der_enter(&ext, 0x06, &oid) < 0)
+			return -1;
+		if (oid.len != sizeof OID_SAN || memcmp(oid.p, OID_SAN, sizeof OID_SAN) != 0)
+			continue;
+		if (ext.len > 0 && ext.p[0] == 0x01 && der_next(&ext, &tag, &val) < 0)
+			return -1; /* critical flag */
+		if (der_enter(&ext, 0x04, &val) < 0 || der_enter(&val, 0x30, &names) < 0)
+			return -1;
+		while (names.len > 0) {
+			if (der_next(&names, &tag, &gn) < 0)
+				return -1;
+			if (tag == 0x82 && gn.len == nl &&
+			    strncasecmp((const char *)gn.p, name, nl) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+int cert_key_matches(const unsigned char *der, size_t len, const struct key *k)
+{
+	br_x509_decoder_context dc;
+	const br_x509_pkey *pk;
+
+	br_x509_decoder_init(&dc, NULL, NULL);
+	br_x509_decoder_push(&dc, der, len);
+	pk = br_x509_decoder_get_pkey(&dc);
+	if (pk == NULL || br_x509_decoder_last_error(&dc) != 0)
+		return 0;
+	return key_matches(k, pk);
+}

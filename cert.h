@@ -1,0 +1,51 @@
+/* cert.h - inspecting issued certificates: split a PEM chain into DER
+ * certificates, read a certificate's validity and subjectAltNames, and check
+ * that its public key is ours. A small DER walker; no allocation. */
+#ifndef PICOACME_CERT_H
+#define PICOACME_CERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "key.h"
+
+#define CERT_MAX_CHAIN 8
+
+struct chain {
+	int n;
+	size_t off[CERT_MAX_CHAIN]; /* offsets of each DER certificate in buf */
+	size_t len[CERT_MAX_CHAIN];
+	unsigned char *buf;         /* caller's buffer, borrowed */
+};
+
+/* Decodes every CERTIFICATE block of a PEM text into buf (cap bytes; the PEM
+ * length is always enough). Returns the number of certificates (>= 1), or -1
+ * on malformed PEM, no certificate, more than CERT_MAX_CHAIN, or overflow. */
+int chain_from_pem(const char *pem, size_t len, unsigned char *buf, size_t cap,
+		   struct chain *ch);
+
+/* Re-encodes certificates [first, first+count) of ch as PEM into out.
+ * Returns the length, or -1 if it does not fit. */
+int chain_to_pem(const struct chain *ch, int first, int count, char *out, size_t cap);
+
+struct cert_info {
+	int64_t not_before; /* seconds since the Unix epoch */
+	int64_t not_after;
+};
+
+/* Reads the validity of a DER certificate. Returns 0 or -1 (malformed). */
+int cert_validity(const unsigned char *der, size_t len, struct cert_info *ci);
+
+/* 1 if the certificate's subjectAltName has dNSName equal (ASCII
+ * case-insensitively) to name, 0 if not, -1 if the DER is malformed. */
+int cert_has_dns_name(const unsigned char *der, size_t len, const char *name);
+
+/* 1 if the certificate's public key is k's public key, 0 if not or if the
+ * certificate cannot be decoded. */
+int cert_key_matches(const unsigned char *der, size_t len, const struct key *k);
+
+/* Seconds since the epoch for a DER UTCTime (tag 0x17) or GeneralizedTime
+ * (0x18) value; -1 if malformed. Exposed for tests. */
+int64_t der_time(unsigned char tag, const unsigned char *p, size_t len);
+
+#endif

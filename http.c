@@ -1,0 +1,1010 @@
+/* http.c - see http.h */
+#include "http.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- URLs ---- */
+
+static int url_char_ok(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f && c != '#';
+}
+
+int url_parse(const char *s, struct url *u)
+{
+	const char *p, *host_end, *path;
+	size_t hl;
+
+	memset(u, 0, sizeof *u);
+	if (strncmp(s, "https://", 8) != 0)
+		return -1;
+	for (p = s; *p; p++)
+		if (!url_char_ok((unsigned char)*p))
+			return -1;
+	p = s + 8;
+	path = strchr(p, '/');
+	if (path == NULL)
+		path = p + strlen(p);
+	if (memchr(p, '@', (size_t)(path - p)) != NULL || memchr(p, '?', (size_t)(path - p)) != NULL)
+		return -1;
+	if (*p == '[') {
+		host_end = memchr(p, ']', (size_t)(path - p));
+		if (host_end == NULL)
+			return -1;
+		hl = (size_t)(host_end - p - 1);
+		if (hl == 0 || hl >= sizeof u->host)
+			return -1;
+		memcpy(u->host, p + 1, hl);
+		host_end++;
+	} else {
+		host_end = memchr(p, ':', (size_t)(path - p));
+		if (host_end == NULL)
+			host_end = path;
+		hl = (size_t)(host_end - p);
+		if (hl == 0 || hl >= sizeof u->host)
+			return -1;
+		memcpy(u->host, p, hl);
+		for (size_t i = 0; i < hl; i++)
+			if (!isalnum((unsigned char)u->host[i]) && u->host[i] != '-' &&
+			    u->host[i] != '.' && u->host[i] != '_')
+				return -1;
+	}
+	if (*host_end == ':') {
+		size_t pl = (size_t)(path - host_end - 1);
+		long port;
+		char *end;
+
+		if (pl == 0 || pl > 5)
+			return -1;
+		memcpy(u->port, host_end + 1, pl);
+		port = strtol(u->port, &end, 10);
+		if (*end != '\0' || port < 1 || port > 65535)
+			return -1;
+	} else if (host_end != path) {
+		return -1;
+	} else {
+		memcpy(u->port, "443", 4);
+	}
+	if (*path == '\0')
+		path = "/";
+	if (str_copy(u->path, sizeof u->path, path) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- chunked ---- */
+
+enum { CH_SIZE, CH_EXT, CH_SIZE_LF, CH_DATA, CH_DATA_CR, CH_DATA_LF,
+       CH_TRAILER, CH_TRAILER_LF, CH_DONE };
+
+void chunked_init(struct chunked *ch)
+{
+	memset(ch, 0, sizeof *ch);
+	ch->state = CH_SIZE;
+}
+
+int chunked_feed(struct chunked *ch, const unsigned char *in, size_t in_len,
+		 size_t *used, unsigned char *out, size_t *out_len, size_t out_cap)
+{
+	size_t i = 0;
+	int ret = 0;
+
+	while (i < in_len && ch->state != CH_DONE) {
+		unsigned char c = in[i];
+
+		switch (ch->state) {
+		case CH_SIZE:
+			if (isxdigit(c)) {
+				int v = isdigit(c) ? c - '0' : (tolower(c) - 'a' + 10);
+
+				if (ch->remaining > (HTTP_MAX_BODY >> 4) + 1) {
+					ret = -1;
+					goto out;
+				}
+				ch->remaining = ch->remaining * 16 + (size_t)v;
+				ch->saw_digit = 1;
+				i++;
+			} else if (!ch->saw_digit) {
+				ret = -1;
+				goto out;
+			} else if (c == '\r') {
+				ch->state = CH_SIZE_LF;
+				i++;
+			} else if (c == ';' || c == ' ' || c == '\t') {
+				ch->state = CH_EXT;
+				ch->line_len = 0;
+			} else {
+				ret = -1;
+				goto out;
+			}
+			break;
+		case CH_EXT:
+			/* Chunk extensions are ignored but bounded. */
+			if (c == '\r') {
+				ch->state = CH_SIZE_LF;
+			} else if (++ch->line_len > 256 || c == '\n') {
+				ret = -1;
+				goto out;
+			}
+			i++;
+			break;
+		case CH_SIZE_LF:
+			if (c != '\n') {
+				ret = -1;
+				goto out;
+			}
+			i++;
+			ch->saw_digit = 0;
+			ch->line_len = 0;
+			ch->state = ch->remaining == 0 ? CH_TRAILER : CH_DATA;
+			break;
+		case CH_DATA: {
+			size_t n = in_len - i;
+
+			if (n > ch->remaining)
+				n = ch->remaining;
+			if (n > out_cap - *out_len) {
+				ret = -1;
+				goto out;
+			}
+			memcpy(out + *out_len, in + i, n);
+			*out_len += n;
+			i += n;
+			ch->remaining -= n;
+			if (ch->remaining == 0)
+				ch->state = CH_DATA_CR;
+			break;
+		}
+		case CH_DATA_CR:
+		case CH_DATA_LF:
+			if (c != (ch->state == CH_DATA_CR ? '\r' : '\n')) {
+				ret = -1;
+				goto out;
+			}
+			i++;
+			ch->state = ch->state == CH_DATA_CR ? CH_DATA_LF : CH_SIZE;
+			break;
+		case CH_TRAILER:
+			/* Trailer fields are skipped; an empty line ends the body. */
+			if (c == '\r') {
+				ch->state = CH_TRAILER_LF;
+			} else if (++ch->line_len > HTTP_MAX_HEADER || c == '\n') {
+				ret = -1;
+				goto out;
+			}
+			i++;
+			break;
+		case CH_TRAILER_LF:
+			if (c != '\n') {
+				ret = -1;
+				goto out;
+			}
+			i++;
+			if (ch->line_len == 0)
+				ch->state = CH_DONE;
+			else
+				ch->state = CH_TRAILER;
+			ch->line_len = 0;
+			break;
+		default:
+			ret = -1;
+			goto out;
+		}
+	}
+	if (ch->state == CH_DONE)
+		ret = 1;
+out:
+	*used = i;
+	return ret;
+}
+
+/* ---- trust anchors ---- */
+
+struct dn_buf {
+	unsigned char data[1024];
+	size_t len;
+	int overflow;
+};
+
+static void dn_append(void *ctx, const void *buf, size_t len)
+{
+	struct dn_buf *d = ctx;
+
+	if (len > sizeof d->data - d->len) {
+		d->overflow = 1;
+		return;
+	}
+	memcpy(d->data + d->len, buf, len);
+	d->len += len;
+}
+
+static void x509_push(void *ctx, const void *buf, size_t len)
+{
+	br_x509_decoder_push(ctx, buf, len);
+}
+
+static void *memdup(const void *p, size_t n)
+{
+	void *q = malloc(n ? n : 1);
+
+	if (q != NULL && n)
+		memcpy(q, p, n);
+	return q;
+}
+
+/* Adds the decoded certificate as an anchor; 0, or -1 on allocation failure. */
+static int anchor_add(struct trust_anchors *t, br_x509_decoder_context *dc,
+		      const struct dn_buf *dn)
+{
+	const br_x509_pkey *pk = br_x509_decoder_get_pkey(dc);
+	br_x509_trust_anchor *ta, *grown;
+
+	if (pk == NULL || dn->overflow)
+		return 0; /* unusable certificate: skipped, like other clients do */
+	grown = realloc(t->ta, (t->n + 1) * sizeof *t->ta);
+	if (grown == NULL)
+		return -1;
+	t->ta = grown;
+	ta = &t->ta[t->n];
+	memset(ta, 0, sizeof *ta);
+	ta->flags = br_x509_decoder_isCA(dc) ? BR_X509_TA_CA : 0;
+	ta->dn.data = memdup(dn->data, dn->len);
+	ta->dn.len = dn->len;
+	ta->pkey.key_type = pk->key_type;
+	if (pk->key_type == BR_KEYTYPE_RSA) {
+		ta->pkey.key.rsa.n = memdup(pk->key.rsa.n, pk->key.rsa.nlen);
+		ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
+		ta->pkey.key.rsa.e = memdup(pk->key.rsa.e, pk->key.rsa.elen);
+		ta->pkey.key.rsa.elen = pk->key.rsa.elen;
+		t->n++;
+		if (!ta->dn.data || !ta->pkey.key.rsa.n || !ta->pkey.key.rsa.e)
+			return -1;
+	} else {
+		ta->pkey.key.ec.curve = pk->key.ec.curve;
+		ta->pkey.key.ec.q = memdup(pk->key.ec.q, pk->key.ec.qlen);
+		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
+		t->n++;
+		if (!ta->dn.data || !ta->pkey.key.ec.q)
+			return -1;
+	}
+	return 0;
+}
+
+int trust_anchors_load(struct trust_anchors *t, const char *path)
+{
+	br_pem_decoder_context pc;
+	br_x509_decoder_context dc;
+	struct dn_buf dn;
+	unsigned char chunk[1024];
+	int in_cert = 0, ret = -1;
+	FILE *f = NULL;
+	size_t got;
+
+	t->ta = NULL;
+	t->n = 0;
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		err("%s: cannot open CA file: %s", path, strerror(errno));
+		goto out;
+	}
+	br_pem_decoder_init(&pc);
+	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		const unsigned char *p = chunk;
+
+		while (got > 0) {
+			size_t n = br_pem_decoder_push(&pc, p, got);
+
+			p += n;
+			got -= n;
+			switch (br_pem_decoder_event(&pc)) {
+			case BR_PEM_BEGIN_OBJ:
+				in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0 ||
+					  strcmp(br_pem_decoder_name(&pc), "TRUSTED CERTIFICATE") == 0;
+				if (in_cert) {
+					memset(&dn, 0, sizeof dn);
+					br_x509_decoder_init(&dc, dn_append, &dn);
+					br_pem_decoder_setdest(&pc, x509_push, &dc);
+				} else {
+					br_pem_decoder_setdest(&pc, NULL, NULL);
+				}
+				break;
+			case BR_PEM_END_OBJ:
+				if (in_cert && br_x509_decoder_last_error(&dc) == 0 &&
+				    anchor_add(t, &dc, &dn) < 0) {
+					err("%s: out of memory loading CA certificates", path);
+					goto out;
+				}
+				in_cert = 0;
+				break;
+			case BR_PEM_ERROR:
+				err("%s: malformed PEM in CA file", path);
+				goto out;
+			default:
+				break;
+			}
+		}
+	}
+	if (ferror(f)) {
+		err("%s: read error: %s", path, strerror(errno));
+		goto out;
+	}
+	if (t->n == 0) {
+		err("%s: no usable CA certificate found", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (f != NULL)
+		fclose(f);
+	if (ret < 0)
+		trust_anchors_free(t);
+	return ret;
+}
+
+void trust_anchors_free(struct trust_anchors *t)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		br_x509_trust_anchor *ta = &t->ta[i];
+
+		free(ta->dn.data);
+		if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
+			free(ta->pkey.key.rsa.n);
+			free(ta->pkey.key.rsa.e);
+		} else {
+			free(ta->pkey.key.ec.q);
+		}
+	}
+	free(t->ta);
+	t->ta = NULL;
+	t->n = 0;
+}
+
+/* ---- sockets with a request deadline ---- */
+
+static int remaining_ms(const struct http_client *c)
+{
+	int64_t left = c->deadline - now_ms();
+
+	if (left <= 0)
+		return 0;
+	return left > 0x7fffffff ? 0x7fffffff : (int)left;
+}
+
+static int wait_fd(struct http_client *c, short events)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = events };
+
+	for (;;) {
+		int left = remaining_ms(c);
+		int r;
+
+		if (left == 0) {
+			c->io_timed_out = 1;
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&pfd, 1, left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+static int sock_read(void *ctx, unsigned char *buf, size_t len)
+{
+	struct http_client *c = ctx;
+
+	for (;;) {
+		ssize_t n;
+
+		if (wait_fd(c, POLLIN) < 0)
+			return -1;
+		n = read(c->fd, buf, len);
+		if (n > 0)
+			return (int)n;
+		if (n == 0)
+			return -1;
+		if (errno != EINTR && errno != EAGAIN)
+			return -1;
+	}
+}
+
+static int sock_write(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct http_client *c = ctx;
+
+	for (;;) {
+		ssize_t n;
+
+		if (wait_fd(c, POLLOUT) < 0)
+			return -1;
+		n = send(c->fd, buf, len, MSG_NOSIGNAL);
+		if (n > 0)
+			return (int)n;
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return -1;
+	}
+}
+
+/* Non-blocking connect bounded by the request deadline. */
+static int connect_addr(struct http_client *c, const struct addrinfo *ai)
+{
+	int fd = -1, soerr = 0, one = 1;
+	socklen_t sl = sizeof soerr;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0)
+		goto fail;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		goto fail;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS)
+			goto fail;
+		c->fd = fd;
+		if (wait_fd(c, POLLOUT) < 0)
+			goto fail;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr != 0) {
+			errno = soerr ? soerr : errno;
+			goto fail;
+		}
+	}
+	c->fd = fd;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	c->fd = -1;
+	return -1;
+}
+
+static const char *tls_error_text(int e)
+{
+	switch (e) {
+	case BR_ERR_X509_NOT_TRUSTED:
+		return "server certificate is not trusted by the CA file (see --ca)";
+	case BR_ERR_X509_EXPIRED:
+		return "server certificate expired or not yet valid (is the clock set?)";
+	case BR_ERR_X509_BAD_SERVER_NAME:
+		return "server certificate does not match the host name";
+	case BR_ERR_IO:
+		return "connection failed during TLS";
+	default:
+		return NULL;
+	}
+}
+
+static int tls_open(struct http_client *c, const struct url *u)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL, *ai;
+	int rc, ret = -1, resume;
+	char why[128] = "no address";
+
+	resume = strcmp(c->host, u->host) == 0 && strcmp(c->port, u->port) == 0;
+	rc = getaddrinfo(u->host, u->port, &hints, &res);
+	if (rc != 0) {
+		err("https://%s:%s: cannot resolve host: %s", u->host, u->port, gai_strerror(rc));
+		goto out;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (connect_addr(c, ai) == 0)
+			break;
+		snprintf(why, sizeof why, "%s", c->io_timed_out ? "connect timed out" : strerror(errno));
+		if (c->io_timed_out)
+			break;
+	}
+	if (c->fd < 0) {
+		err("https://%s:%s: cannot connect: %s", u->host, u->port, why);
+		goto out;
+	}
+	c->connects++;
+	/* A fresh x509 engine per handshake; anchors are shared. */
+	br_ssl_client_init_full(&c->sc, &c->xc, c->tas->ta, c->tas->n);
+	br_ssl_engine_set_buffers_bidi(&c->sc.eng, c->ibuf, sizeof c->ibuf,
+				       c->obuf, sizeof c->obuf);
+	if (!br_ssl_client_reset(&c->sc, u->host, resume)) {
+		err("https://%s:%s: TLS setup failed", u->host, u->port);
+		goto out;
+	}
+	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);
+	/* Drive the handshake now so certificate errors are reported as such. */
+	if (br_sslio_flush(&c->io) < 0) {
+		int e = br_ssl_engine_last_error(&c->sc.eng);
+		const char *t = tls_error_text(e);
+
+		if (c->io_timed_out)
+			err("https://%s:%s: TLS handshake timed out", u->host, u->port);
+		else if (t)
+			err("https://%s:%s: %s", u->host, u->port, t);
+		else
+			err("https://%s:%s: TLS handshake failed (BearSSL error %d)", u->host, u->port, e);
+		goto out;
+	}
+	c->tls_open = 1;
+	str_copy(c->host, sizeof c->host, u->host);
+	str_copy(c->port, sizeof c->port, u->port);
+	ret = 0;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	if (ret < 0 && c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return ret;
+}
+
+void http_close(struct http_client *c)
+{
+	if (c->fd < 0)
+		return;
+	if (c->tls_open) {
+		/* Best effort close_notify, bounded by a short deadline. */
+		c->deadline = now_ms() + 1000;
+		br_sslio_close(&c->io);
+	}
+	close(c->fd);
+	c->fd = -1;
+	c->tls_open = 0;
+}
+
+void http_init(struct http_client *c, const struct trust_anchors *tas)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	c->tas = tas;
+	c->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;
+}
+
+void http_response_free(struct http_response *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->body_len = r->body_cap = 0;
+}
+
+/* Makes room for at least need more body bytes (plus the NUL); -1 past the cap. */
+static int body_reserve(struct http_response *r, size_t need)
+{
+	size_t want = r->body_len + need + 1, cap;
+	char *grown;
+
+	if (want <= r->body_cap)
+		return 0;
+	if (want > HTTP_MAX_BODY + 1)
+		return -1;
+	cap = r->body_cap ? r->body_cap : 4096;
+	while (cap < want)
+		cap *= 2;
+	if (cap > HTTP_MAX_BODY + 1)
+		cap = HTTP_MAX_BODY + 1;
+	grown = realloc(r->body, cap);
+	if (grown == NULL)
+		return -1;
+	r->body = grown;
+	r->body_cap = cap;
+	return 0;
+}
+
+/* ---- response header parsing ---- */
+
+static void trim(const char **s, const char **e)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+}
+
+static void copy_value(char *dst, size_t cap, const char *s, const char *e)
+{
+	size_t n = (size_t)(e - s);
+
+	if (n >= cap)
+		n = 0; /* oversized values are dropped rather than truncated */
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+/* Resolves a Location/Link target against the current origin. Only https://
+ * results are accepted; anything else leaves dst empty. */
+static void set_url(struct http_client *c, char *dst, size_t cap, const char *s, const char *e)
+{
+	char tmp[HTTP_MAX_URL];
+	struct url u;
+
+	copy_value(tmp, sizeof tmp, s, e);
+	dst[0] = '\0';
+	if (tmp[0] == '/' && tmp[1] != '/') {
+		int v6 = strchr(c->host, ':') != NULL;
+
+		if ((size_t)snprintf(dst, cap, "https://%s%s%s:%s%s", v6 ? "[" : "", c->host,
+				     v6 ? "]" : "", c->port, tmp) >= cap)
+			dst[0] = '\0';
+	} else if (str_copy(dst, cap, tmp) < 0) {
+		return;
+	}
+	if (dst[0] && url_parse(dst, &u) < 0)
+		dst[0] = '\0';
+}
+
+/* Link: <url>;rel="up", <url2>; rel=alternate */
+static void parse_link(struct http_client *c, struct http_response *r, const char *s, const char *e)
+{
+	while (s < e) {
+		const char *lt = memchr(s, '<', (size_t)(e - s)), *gt, *p, *next;
+		int up = 0, alt = 0;
+
+		if (lt == NULL)
+			return;
+		gt = memchr(lt, '>', (size_t)(e - lt));
+		if (gt == NULL)
+			return;
+		next = memchr(gt, ',', (size_t)(e - gt));
+		if (next == NULL)
+			next = e;
+		for (p = gt; p < next; p++) {
+			if ((size_t)(next - p) >= 6 && strncasecmp(p, "rel=", 4) == 0) {
+				const char *v = p + 4;
+
+				if (*v == '"')
+					v++;
+				if ((size_t)(next - v) >= 2 && strncasecmp(v, "up", 2) == 0 &&
+				    (v + 2 == next || v[2] == '"' || v[2] == ';' || v[2] == ' '))
+					up = 1;
+				if ((size_t)(next - v) >= 9 && strncasecmp(v, "alternate", 9) == 0)
+					alt = 1;
+			}
+		}
+		if (up)
+			set_url(c, r->link_up, sizeof r->link_up, lt + 1, gt);
+		if (alt && r->nalt < HTTP_MAX_ALT) {
+			set_url(c, r->link_alt[r->nalt], sizeof r->link_alt[0], lt + 1, gt);
+			if (r->link_alt[r->nalt][0])
+				r->nalt++;
+		}
+		s = next + (next < e);
+	}
+}
+
+static long parse_retry_after(const char *s, const char *e)
+{
+	char buf[64];
+	struct tm tm;
+	char *end;
+	long v;
+
+	copy_value(buf, sizeof buf, s, e);
+	if (buf[0] >= '0' && buf[0] <= '9') {
+		v = strtol(buf, &end, 10);
+		return *end == '\0' && v >= 0 ? v : -1;
+	}
+	/* IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" */
+	memset(&tm, 0, sizeof tm);
+	end = strptime(buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	v = (long)(timegm(&tm) - time(NULL));
+	return v < 0 ? 0 : v;
+}
+
+struct framing {
+	long long content_length; /* -1 when absent */
+	int chunked;
+	int close;
+};
+
+static int parse_headers(struct http_client *c, struct http_response *r,
+			 char *hdr, size_t hlen, struct framing *f)
+{
+	char *line = hdr, *end = hdr + hlen, *eol;
+	char *sp;
+
+	f->content_length = -1;
+	f->chunked = 0;
+	f->close = 0;
+	eol = memchr(line, '\n', (size_t)(end - line));
+	if (eol == NULL || strncmp(line, "HTTP/1.", 7) != 0)
+		return -1;
+	sp = memchr(line, ' ', (size_t)(eol - line));
+	if (sp == NULL || eol - sp < 4 || !isdigit((unsigned char)sp[1]) ||
+	    !isdigit((unsigned char)sp[2]) || !isdigit((unsigned char)sp[3]))
+		return -1;
+	r->status = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + (sp[3] - '0');
+	if (line[7] == '0')
+		f->close = 1; /* HTTP/1.0 defaults to close */
+	for (line = eol + 1; line < end; line = eol + 1) {
+		const char *name = line, *colon, *vs, *ve;
+
+		eol = memchr(line, '\n', (size_t)(end - line));
+		if (eol == NULL)
+			eol = end;
+		ve = eol;
+		if (ve > line && ve[-1] == '\r')
+			ve--;
+		if (ve == line)
+			break;
+		colon = memchr(line, ':', (size_t)(ve - line));
+		if (colon == NULL)
+			return -1;
+		vs = colon + 1;
+		trim(&vs, &ve);
+#define IS(h) ((size_t)(colon - name) == sizeof(h) - 1 && strncasecmp(name, h, sizeof(h) - 1) == 0)
+		if (IS("Replay-Nonce")) {
+			copy_value(r->nonce, sizeof r->nonce, vs, ve);
+		} else if (IS("Location")) {
+			set_url(c, r->location, sizeof r->location, vs, ve);
+		} else if (IS("Link")) {
+			parse_link(c, r, vs, ve);
+		} else if (IS("Retry-After")) {
+			r->retry_after = parse_retry_after(vs, ve);
+		} else if (IS("Content-Type")) {
+			copy_value(r->content_type, sizeof r->content_type, vs, ve);
+		} else if (IS("Content-Length")) {
+			char num[24];
+			char *e2;
+
+			copy_value(num, sizeof num, vs, ve);
+			f->content_length = strtoll(num, &e2, 10);
+			if (num[0] < '0' || num[0] > '9' || *e2 != '\0')
+				return -1;
+		} else if (IS("Transfer-Encoding")) {
+			if ((size_t)(ve - vs) >= 7 && strncasecmp(ve - 7, "chunked", 7) == 0)
+				f->chunked = 1;
+			else
+				return -1;
+		} else if (IS("Connection")) {
+			if ((size_t)(ve - vs) == 5 && strncasecmp(vs, "close", 5) == 0)
+				f->close = 1;
+		}
+#undef IS
+	}
+	return 0;
+}
+
+/* ---- one exchange on an open connection ---- */
+
+enum { XCH_OK = 0, XCH_FAIL = -1, XCH_RETRY = -2 };
+
+/* Writes str fully; -1 on failure. */
+static int tls_write(struct http_client *c, const void *p, size_t n)
+{
+	return br_sslio_write_all(&c->io, p, n);
+}
+
+static int exchange(struct http_client *c, const char *method, const struct url *u,
+		    const char *url, const char *content_type, const char *accept,
+		    const char *body, size_t body_len, struct http_response *r)
+{
+	char req[HTTP_MAX_URL + 512];
+	int v6 = strchr(u->host, ':') != NULL;
+	int n, got_any = 0, head = strcmp(method, "HEAD") == 0;
+	size_t hlen = 0, hend = 0;
+	struct framing f;
+
+	n = snprintf(req, sizeof req,
+		     "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
+		     "User-Agent: picoacme/" PICOACME_VERSION "\r\n"
+		     "%s%s%s%s%s%s"
+		     "Content-Length: %zu\r\n\r\n",
+		     method, u->path, v6 ? "[" : "", u->host, v6 ? "]" : "",
+		     strcmp(u->port, "443") ? ":" : "", strcmp(u->port, "443") ? u->port : "",
+		     accept ? "Accept: " : "", accept ? accept : "", accept ? "\r\n" : "",
+		     content_type ? "Content-Type: " : "", content_type ? content_type : "",
+		     content_type ? "\r\n" : "", body_len);
+	if (n < 0 || (size_t)n >= sizeof req) {
+		err("%s: request too long", url);
+		return XCH_FAIL;
+	}
+	if (tls_write(c, req, (size_t)n) < 0 || (body_len && tls_write(c, body, body_len) < 0) ||
+	    br_sslio_flush(&c->io) < 0)
+		goto io_error;
+
+	/* Headers: read until the blank line, capped. */
+	for (;;) {
+		char *p;
+		int m;
+
+		if (hlen >= sizeof c->hdr - 1) {
+			err("%s: response headers exceed %d bytes", url, HTTP_MAX_HEADER);
+			return XCH_FAIL;
+		}
+		m = br_sslio_read(&c->io, c->hdr + hlen, sizeof c->hdr - 1 - hlen);
+		if (m < 0)
+			goto io_error;
+		got_any = 1;
+		hlen += (size_t)m;
+		c->hdr[hlen] = '\0';
+		p = strstr(c->hdr, "\r\n\r\n");
+		if (p != NULL) {
+			hend = (size_t)(p - c->hdr) + 4;
+			break;
+		}
+	}
+	if (parse_headers(c, r, c->hdr, hend, &f) < 0) {
+		err("%s: malformed HTTP response", url);
+		return XCH_FAIL;
+	}
+	vmsg("%s %s -> %d", method, url, r->status);
+
+	/* Body */
+	if (head || r->status == 204 || r->status == 304 || (r->status >= 100 && r->status < 200)) {
+		f.content_length = 0;
+		f.chunked = 0;
+	}
+	if (f.chunked) {
+		const unsigned char *src = (unsigned char *)c->hdr + hend;
+		size_t srclen = hlen - hend;
+		struct chunked ch;
+
+		chunked_init(&ch);
+		for (;;) {
+			while (srclen > 0) {
+				/* Decoded data never exceeds its input, so reserving the
+				 * input size (up to the cap) always leaves enough room. */
+				size_t room = HTTP_MAX_BODY - r->body_len, used = 0;
+				size_t want = srclen < room ? srclen : room;
+				int rc;
+
+				if (body_reserve(r, want) < 0)
+					goto too_big;
+				rc = chunked_feed(&ch, src, srclen, &used, (unsigned char *)r->body,
+						  &r->body_len, r->body_len + want);
+				if (rc < 0)
+					goto bad_or_big;
+				src += used;
+				srclen -= used;
+				if (rc == 1)
+					goto body_done;
+			}
+			int m = br_sslio_read(&c->io, c->hdr, sizeof c->hdr);
+
+			if (m < 0)
+				goto io_error;
+			src = (unsigned char *)c->hdr;
+			srclen = (size_t)m;
+		}
+	} else if (f.content_length >= 0) {
+		size_t want = (size_t)f.content_length, have = hlen - hend;
+
+		if (f.content_length > HTTP_MAX_BODY)
+			goto too_big;
+		if (body_reserve(r, want) < 0)
+			goto too_big;
+		if (have > want)
+			have = want;
+		memcpy(r->body, c->hdr + hend, have);
+		r->body_len = have;
+		if (want > have && br_sslio_read_all(&c->io, r->body + have, want - have) < 0)
+			goto io_error;
+		r->body_len = want;
+	} else {
+		/* No framing: the body runs to the end of the connection. */
+		size_t have = hlen - hend;
+
+		if (body_reserve(r, have) < 0)
+			goto too_big;
+		memcpy(r->body, c->hdr + hend, have);
+		r->body_len = have;
+		for (;;) {
+			int m;
+
+			if (body_reserve(r, 4096) < 0)
+				goto too_big;
+			m = br_sslio_read(&c->io, r->body + r->body_len, r->body_cap - 1 - r->body_len);
+			if (m < 0)
+				break;
+			r->body_len += (size_t)m;
+		}
+		if (c->io_timed_out)
+			goto io_error;
+		f.close = 1;
+	}
+body_done:
+	if (body_reserve(r, 0) < 0)
+		goto too_big;
+	r->body[r->body_len] = '\0';
+	if (f.close)
+		http_close(c);
+	return XCH_OK;
+bad_or_big:
+	if (r->body_len >= HTTP_MAX_BODY)
+		goto too_big;
+	err("%s: malformed chunked body", url);
+	return XCH_FAIL;
+too_big:
+	err("%s: response body exceeds %d bytes", url, HTTP_MAX_BODY);
+	return XCH_FAIL;
+io_error:
+	if (c->io_timed_out) {
+		err("%s: timed out after %d ms", url, c->timeout_ms);
+		return XCH_FAIL;
+	}
+	/* A reused connection the server closed before answering: reopen. */
+	if (!got_any)
+		return XCH_RETRY;
+	err("%s: connection lost while reading the response", url);
+	return XCH_FAIL;
+}
+
+int http_request(struct http_client *c, const char *method, const char *url,
+		 const char *content_type, const char *accept,
+		 const char *body, size_t body_len, struct http_response *r)
+{
+	char cur[HTTP_MAX_URL];
+	int redirects = 0, attempts = 0, ret = -1;
+	struct url u;
+
+	if (str_copy(cur, sizeof cur, url) < 0 || url_parse(cur, &u) < 0) {
+		err("%s: not a valid https:// URL", url);
+		return -1;
+	}
+	c->deadline = now_ms() + c->timeout_ms;
+	c->io_timed_out = 0;
+	for (;;) {
+		int fresh = 0, x;
+
+		r->status = 0;
+		r->nonce[0] = r->location[0] = r->link_up[0] = r->content_type[0] = '\0';
+		r->nalt = 0;
+		r->retry_after = -1;
+		r->body_len = 0;
+		if (c->fd >= 0 && (strcmp(c->host, u.host) != 0 || strcmp(c->port, u.port) != 0))
+			http_close(c);
+		if (c->fd < 0) {
+			if (tls_open(c, &u) < 0)
+				goto out;
+			fresh = 1;
+		}
+		c->requests++;
+		x = exchange(c, method, &u, cur, content_type, accept, body, body_len, r);
+		if (x == XCH_RETRY && !fresh && attempts++ == 0) {
+			vmsg("%s: server closed the connection; reconnecting", cur);
+			http_close(c);
+			continue;
+		}
+		if (x == XCH_RETRY) {
+			const char *t = tls_error_text(br_ssl_engine_last_error(&c->sc.eng));
+
+			err("%s: connection closed by server%s%s", cur, t ? ": " : "", t ? t : "");
+		}
+		if (x != XCH_OK) {
+			http_close(c);
+			goto out;
+		}
+		if (strcmp(method, "GET") == 0 && r->status >= 301 && r->status <= 308 &&
+		    r->status != 304 && r->status != 305 && r->status != 306) {
+			if (r->location[0] == '\0') {
+				err("%s: redirect to a missing or non-https location", cur);
+				goto out;
+			}
+			if (++redirects > 3) {
+				err("%s: too many redirects", url);
+				goto out;
+			}
+			if (str_copy(cur, sizeof cur, r->location) < 0 || url_parse(cur, &u) < 0)
+				goto out;
+			continue;
+		}
+		break;
+	}
+	ret = 0;
+out:
+	return ret;
+}

@@ -1,0 +1,116 @@
+/* http.h - HTTP/1.1 over BearSSL TLS, https:// only, one keep-alive
+ * connection reused for every request of a run and reopened transparently
+ * when the server closes it. Every request has one deadline covering
+ * connect, send and the whole response; headers and bodies have hard caps. */
+#ifndef PICOACME_HTTP_H
+#define PICOACME_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bearssl.h>
+
+#ifndef HTTP_MAX_HEADER
+#define HTTP_MAX_HEADER (16 * 1024)
+#endif
+#ifndef HTTP_MAX_BODY
+#define HTTP_MAX_BODY (1024 * 1024)
+#endif
+#define HTTP_MAX_URL 1024
+#define HTTP_MAX_HOST 256
+#define HTTP_MAX_ALT 4
+#define HTTP_DEFAULT_TIMEOUT_MS 30000
+/* Output records are kept small: requests are a few KiB at most. */
+#define HTTP_OBUF_SIZE (4096 + 85)
+
+struct url {
+	char host[HTTP_MAX_HOST]; /* without brackets for IPv6 literals */
+	char port[6];
+	char path[HTTP_MAX_URL]; /* starts with '/', may include the query */
+};
+
+/* Parses an https:// URL. Rejects other schemes, userinfo, fragments,
+ * control characters and spaces. Returns 0 or -1. */
+int url_parse(const char *s, struct url *u);
+
+/* Incremental chunked transfer-coding decoder (RFC 9112 §7.1). */
+struct chunked {
+	int state;
+	size_t remaining;
+	size_t line_len;
+	int saw_digit;
+};
+void chunked_init(struct chunked *ch);
+/* Consumes bytes from in, appending decoded data to out (len *out_len, cap
+ * out_cap). Sets *used to the bytes consumed. Returns 1 when the final chunk
+ * and trailers are complete, 0 when more input is needed, -1 on malformed
+ * input or when the output cap is reached. */
+int chunked_feed(struct chunked *ch, const unsigned char *in, size_t in_len,
+		 size_t *used, unsigned char *out, size_t *out_len, size_t out_cap);
+
+struct http_response {
+	int status;
+	char nonce[256];
+	char location[HTTP_MAX_URL];
+	char link_up[HTTP_MAX_URL];
+	char link_alt[HTTP_MAX_ALT][HTTP_MAX_URL];
+	int nalt;
+	char content_type[128];
+	long retry_after; /* seconds, or -1 when absent or unparsable */
+	/* NUL-terminated body, owned by the response: grown on demand up to
+	 * HTTP_MAX_BODY and released by http_response_free. */
+	char *body;
+	size_t body_len;
+	size_t body_cap;
+};
+
+/* Releases the body buffer; the struct may be reused afterwards. */
+void http_response_free(struct http_response *r);
+
+struct trust_anchors {
+	br_x509_trust_anchor *ta; /* malloc'd array with malloc'd dn/key data */
+	size_t n;
+};
+
+/* Loads every CA certificate of a PEM file as a trust anchor, keeping only
+ * the name and public key, reading the file in small pieces.
+ * Returns 0, or -1 with an error naming the file. Free with
+ * trust_anchors_free. */
+int trust_anchors_load(struct trust_anchors *t, const char *path);
+void trust_anchors_free(struct trust_anchors *t);
+
+struct http_client {
+	int fd;
+	int tls_open;
+	char host[HTTP_MAX_HOST];
+	char port[6];
+	int64_t deadline;
+	int timeout_ms;
+	int io_timed_out;
+	unsigned connects; /* TCP connections opened, for the benchmark */
+	unsigned requests;
+	const struct trust_anchors *tas;
+	br_ssl_client_context sc;
+	br_x509_minimal_context xc;
+	br_sslio_context io;
+	unsigned char ibuf[BR_SSL_BUFSIZE_INPUT];
+	unsigned char obuf[HTTP_OBUF_SIZE];
+	char hdr[HTTP_MAX_HEADER];
+};
+
+/* Prepares a client (no connection yet). tas must outlive it. */
+void http_init(struct http_client *c, const struct trust_anchors *tas);
+
+/* Sends one request and reads the whole response into r (r's body buffer
+ * is reused). method is GET, HEAD or POST; content_type/body may be NULL;
+ * accept may be NULL. GET follows up to 3 https:// redirects.
+ * Returns 0 when a response was read (any status), or -1 with an error
+ * naming the URL. */
+int http_request(struct http_client *c, const char *method, const char *url,
+		 const char *content_type, const char *accept,
+		 const char *body, size_t body_len, struct http_response *r);
+
+/* Closes the connection (TLS close_notify when possible). */
+void http_close(struct http_client *c);
+
+#endif

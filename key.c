@@ -1,0 +1,579 @@
+/* key.c - see key.h. The struct key holds pointers into its own buffers,
+ * so it is never copied by value. */
+#include "key.h"
+#include "util.h"
+
+#include <string.h>
+
+static const struct {
+	const char *name;
+	enum key_type type;
+	unsigned bits;
+} key_types[] = {
+	{ "ec256", KEY_EC256, 256 },       { "ec384", KEY_EC384, 384 },
+	{ "rsa2048", KEY_RSA2048, 2048 }, { "rsa3072", KEY_RSA3072, 3072 },
+	{ "rsa4096", KEY_RSA4096, 4096 },
+};
+
+int key_type_parse(const char *name, enum key_type *type)
+{
+	for (size_t i = 0; i < sizeof key_types / sizeof key_types[0]; i++) {
+		if (strcmp(name, key_types[i].name) == 0) {
+			*type = key_types[i].type;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *key_type_name(enum key_type type)
+{
+	for (size_t i = 0; i < sizeof key_types / sizeof key_types[0]; i++)
+		if (key_types[i].type == type)
+			return key_types[i].name;
+	return "?";
+}
+
+static int is_ec(enum key_type t) { return t == KEY_EC256 || t == KEY_EC384; }
+
+static unsigned rsa_bits(enum key_type t)
+{
+	return t == KEY_RSA2048 ? 2048 : t == KEY_RSA3072 ? 3072 : 4096;
+}
+
+static const br_hash_class *hash_of(const struct key *k)
+{
+	return k->type == KEY_EC384 ? &br_sha384_vtable : &br_sha256_vtable;
+}
+
+void key_free(struct key *k)
+{
+	wipe(k, sizeof *k);
+}
+
+/* One DRBG for the process, seeded from the system source on first use. */
+static br_hmac_drbg_context drbg;
+static int drbg_ready;
+
+static const br_prng_class **rng(void)
+{
+	br_prng_seeder seeder;
+
+	if (drbg_ready)
+		return &drbg.vtable;
+	br_hmac_drbg_init(&drbg, &br_sha256_vtable, NULL, 0);
+	seeder = br_prng_seeder_system(NULL);
+	if (seeder == 0 || !seeder(&drbg.vtable))
+		return NULL;
+	drbg_ready = 1;
+	return &drbg.vtable;
+}
+
+/* The public exponent as minimal big-endian bytes inside k->pub. */
+static void rsa_set_e(struct key *k, uint32_t e, size_t off)
+{
+	unsigned char *p = k->pub + off;
+	size_t n = 0;
+
+	for (int s = 24; s >= 0; s -= 8)
+		if (n || (e >> s) & 0xff || s == 0)
+			p[n++] = (unsigned char)(e >> s);
+	k->rsa_pk.e = p;
+	k->rsa_pk.elen = n;
+}
+
+int key_generate(struct key *k, enum key_type type)
+{
+	const br_prng_class **r = rng();
+	int ret = -1;
+
+	memset(k, 0, sizeof *k);
+	k->type = type;
+	if (r == NULL)
+		goto out;
+	if (is_ec(type)) {
+		int curve = type == KEY_EC256 ? BR_EC_secp256r1 : BR_EC_secp384r1;
+
+		if (br_ec_keygen(r, &br_ec_all_m31, &k->ec_sk, k->priv, curve) == 0)
+			goto out;
+		if (br_ec_compute_pub(&br_ec_all_m31, &k->ec_pk, k->pub, &k->ec_sk) == 0)
+			goto out;
+	} else {
+		br_rsa_keygen gen = br_rsa_keygen_get_default();
+
+		if (!gen(r, &k->rsa_sk, k->priv, &k->rsa_pk, k->pub, rsa_bits(type), 65537))
+			goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		key_free(k);
+	return ret;
+}
+
+/* ---- PEM in ---- */
+
+static void skey_push(void *ctx, const void *data, size_t len)
+{
+	br_skey_decoder_push(ctx, data, len);
+}
+
+static int adopt_rsa(struct key *k, const br_rsa_private_key *sk)
+{
+	size_t off = 0;
+	unsigned char *p = k->priv;
+	size_t nlen;
+	uint32_t e;
+	int bits;
+
+	if (sk->n_bitlen == 2048)
+		bits = KEY_RSA2048;
+	else if (sk->n_bitlen == 3072)
+		bits = KEY_RSA3072;
+	else if (sk->n_bitlen == 4096)
+		bits = KEY_RSA4096;
+	else
+		return -1;
+	if (sk->plen + sk->qlen + sk->dplen + sk->dqlen + sk->iqlen > sizeof k->priv)
+		return -1;
+	k->type = (enum key_type)bits;
+	k->rsa_sk.n_bitlen = sk->n_bitlen;
+#define TAKE(f, fl)                                   \
+	do {                                          \
+		memcpy(p + off, sk->f, sk->fl);       \
+		k->rsa_sk.f = p + off;                \
+		k->rsa_sk.fl = sk->fl;                \
+		off += sk->fl;                        \
+	} while (0)
+	TAKE(p, plen);
+	TAKE(q, qlen);
+	TAKE(dp, dplen);
+	TAKE(dq, dqlen);
+	TAKE(iq, iqlen);
+#undef TAKE
+	br_rsa_compute_modulus modulus = br_rsa_compute_modulus_get_default();
+
+	nlen = modulus(NULL, &k->rsa_sk);
+	if (nlen == 0 || nlen + 4 > sizeof k->pub)
+		return -1;
+	modulus(k->pub, &k->rsa_sk);
+	k->rsa_pk.n = k->pub;
+	k->rsa_pk.nlen = nlen;
+	e = br_rsa_compute_pubexp_get_default()(&k->rsa_sk);
+	if (e == 0)
+		return -1;
+	rsa_set_e(k, e, nlen);
+	return 0;
+}
+
+static int adopt_ec(struct key *k, const br_ec_private_key *sk)
+{
+	if (sk->curve == BR_EC_secp256r1)
+		k->type = KEY_EC256;
+	else if (sk->curve == BR_EC_secp384r1)
+		k->type = KEY_EC384;
+	else
+		return -1;
+	if (sk->xlen > sizeof k->priv)
+		return -1;
+	memcpy(k->priv, sk->x, sk->xlen);
+	k->ec_sk.curve = sk->curve;
+	k->ec_sk.x = k->priv;
+	k->ec_sk.xlen = sk->xlen;
+	if (br_ec_compute_pub(&br_ec_all_m31, &k->ec_pk, k->pub, &k->ec_sk) == 0)
+		return -1;
+	return 0;
+}
+
+int key_from_pem(struct key *k, const char *pem, size_t len)
+{
+	br_pem_decoder_context pc;
+	br_skey_decoder_context dc;
+	int in_key = 0, ret = -1;
+
+	memset(k, 0, sizeof *k);
+	br_pem_decoder_init(&pc);
+	br_skey_decoder_init(&dc);
+	while (len > 0) {
+		size_t n = br_pem_decoder_push(&pc, pem, len);
+
+		pem += n;
+		len -= n;
+		switch (br_pem_decoder_event(&pc)) {
+		case BR_PEM_BEGIN_OBJ: {
+			const char *name = br_pem_decoder_name(&pc);
+
+			if (strcmp(name, "PRIVATE KEY") == 0 ||
+			    strcmp(name, "EC PRIVATE KEY") == 0 ||
+			    strcmp(name, "RSA PRIVATE KEY") == 0) {
+				in_key = 1;
+				br_pem_decoder_setdest(&pc, skey_push, &dc);
+			} else {
+				br_pem_decoder_setdest(&pc, NULL, NULL);
+			}
+			break;
+		}
+		case BR_PEM_END_OBJ:
+			if (in_key)
+				goto decoded;
+			break;
+		case BR_PEM_ERROR:
+			goto out;
+		default:
+			break;
+		}
+	}
+	goto out;
+decoded:
+	if (br_skey_decoder_last_error(&dc) != 0)
+		goto out;
+	if (br_skey_decoder_key_type(&dc) == BR_KEYTYPE_EC)
+		ret = adopt_ec(k, br_skey_decoder_get_ec(&dc));
+	else if (br_skey_decoder_key_type(&dc) == BR_KEYTYPE_RSA)
+		ret = adopt_rsa(k, br_skey_decoder_get_rsa(&dc));
+out:
+	wipe(&dc, sizeof dc);
+	wipe(&pc, sizeof pc);
+	if (ret < 0)
+		key_free(k);
+	return ret;
+}
+
+/* ---- PEM out ---- */
+
+int key_to_pem(const struct key *k, char *out, size_t cap)
+{
+	unsigned char der[2600];
+	unsigned char d[512];
+	size_t dlen = 0, len, plen;
+	int ret = -1;
+
+	if (is_ec(k->type)) {
+		len = br_encode_ec_pkcs8_der(NULL, &k->ec_sk, &k->ec_pk);
+		if (len == 0 || len > sizeof der)
+			goto out;
+		br_encode_ec_pkcs8_der(der, &k->ec_sk, &k->ec_pk);
+	} else {
+		br_rsa_compute_privexp privexp = br_rsa_compute_privexp_get_default();
+		uint32_t e = 0;
+
+		for (size_t i = 0; i < k->rsa_pk.elen; i++)
+			e = (e << 8) | k->rsa_pk.e[i];
+		dlen = privexp(NULL, &k->rsa_sk, e);
+		if (dlen == 0 || dlen > sizeof d || privexp(d, &k->rsa_sk, e) != dlen)
+			goto out;
+		len = br_encode_rsa_pkcs8_der(NULL, &k->rsa_sk, &k->rsa_pk, d, dlen);
+		if (len == 0 || len > sizeof der)
+			goto out;
+		br_encode_rsa_pkcs8_der(der, &k->rsa_sk, &k->rsa_pk, d, dlen);
+	}
+	plen = br_pem_encode(NULL, der, len, BR_ENCODE_PEM_PKCS8, BR_PEM_LINE64);
+	if (plen + 1 > cap)
+		goto out;
+	br_pem_encode(out, der, len, BR_ENCODE_PEM_PKCS8, BR_PEM_LINE64);
+	ret = (int)plen;
+out:
+	wipe(der, sizeof der);
+	wipe(d, sizeof d);
+	return ret;
+}
+
+/* ---- signing ---- */
+
+const char *key_jws_alg(const struct key *k)
+{
+	return k->type == KEY_EC256 ? "ES256" : k->type == KEY_EC384 ? "ES384" : "RS256";
+}
+
+static size_t digest(const struct key *k, const void *data, size_t len,
+		     unsigned char *h)
+{
+	br_hash_compat_context hc;
+	const br_hash_class *hf = hash_of(k);
+
+	hf->init(&hc.vtable);
+	hf->update(&hc.vtable, data, len);
+	hf->out(&hc.vtable, h);
+	return (hf->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
+}
+
+/* asn1: DER ECDSA signature (for X.509/CSR) instead of the JWS r||s form. */
+static int sign_hash(const struct key *k, const unsigned char *h, size_t hlen,
+		     unsigned char *sig, size_t cap, int asn1)
+{
+	if (is_ec(k->type)) {
+		size_t n;
+
+		if (cap < 132)
+			return -1;
+		if (asn1)
+			n = br_ecdsa_i31_sign_asn1(&br_ec_all_m31, hash_of(k), h,
+						   &k->ec_sk, sig);
+		else
+			n = br_ecdsa_i31_sign_raw(&br_ec_all_m31, hash_of(k), h,
+						  &k->ec_sk, sig);
+		return n == 0 ? -1 : (int)n;
+	}
+	if (cap < k->rsa_pk.nlen || hlen != 32)
+		return -1;
+	if (!br_rsa_i31_pkcs1_sign(BR_HASH_OID_SHA256, h, hlen, &k->rsa_sk, sig))
+		return -1;
+	return (int)k->rsa_pk.nlen;
+}
+
+int key_sign(const struct key *k, const void *data, size_t len,
+	     unsigned char *sig, size_t cap)
+{
+	unsigned char h[64];
+	size_t hlen = digest(k, data, len, h);
+
+	return sign_hash(k, h, hlen, sig, cap, 0);
+}
+
+void key_public(const struct key *k, struct key_public *pub)
+{
+	memset(pub, 0, sizeof *pub);
+	if (is_ec(k->type)) {
+		pub->crv = k->type == KEY_EC256 ? "P-256" : "P-384";
+		pub->coord_len = (k->ec_pk.qlen - 1) / 2;
+		pub->x = k->ec_pk.q + 1;
+		pub->y = k->ec_pk.q + 1 + pub->coord_len;
+	} else {
+		pub->n = k->rsa_pk.n;
+		pub->nlen = k->rsa_pk.nlen;
+		pub->e = k->rsa_pk.e;
+		pub->elen = k->rsa_pk.elen;
+	}
+}
+
+/* Compares big-endian integers ignoring leading zero bytes. */
+static int same_uint(const unsigned char *a, size_t alen,
+		     const unsigned char *b, size_t blen)
+{
+	while (alen > 0 && *a == 0) {
+		a++;
+		alen--;
+	}
+	while (blen > 0 && *b == 0) {
+		b++;
+		blen--;
+	}
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+int key_matches(const struct key *k, const br_x509_pkey *pk)
+{
+	if (is_ec(k->type))
+		return pk->key_type == BR_KEYTYPE_EC &&
+		       pk->key.ec.curve == k->ec_pk.curve &&
+		       pk->key.ec.qlen == k->ec_pk.qlen &&
+		       memcmp(pk->key.ec.q, k->ec_pk.q, k->ec_pk.qlen) == 0;
+	return pk->key_type == BR_KEYTYPE_RSA &&
+	       same_uint(pk->key.rsa.n, pk->key.rsa.nlen, k->rsa_pk.n, k->rsa_pk.nlen) &&
+	       same_uint(pk->key.rsa.e, pk->key.rsa.elen, k->rsa_pk.e, k->rsa_pk.elen);
+}
+
+/* ---- DER writer for the CSR ----
+ * Constructed values reserve a 3-byte length (enough for 64 KiB) and are
+ * compacted to the minimal DER length form when closed. */
+
+struct der {
+	unsigned char *buf;
+	size_t cap;
+	size_t len;
+	int err;
+	int depth;
+	size_t open[12];
+};
+
+static void der_bytes(struct der *d, const void *p, size_t n)
+{
+	if (d->err || n > d->cap - d->len) {
+		d->err = 1;
+		return;
+	}
+	memcpy(d->buf + d->len, p, n);
+	d->len += n;
+}
+
+static void der_begin(struct der *d, unsigned char tag)
+{
+	static const unsigned char hdr[3] = { 0x82, 0, 0 };
+
+	if (d->depth >= (int)(sizeof d->open / sizeof d->open[0])) {
+		d->err = 1;
+		return;
+	}
+	der_bytes(d, &tag, 1);
+	d->open[d->depth++] = d->len;
+	der_bytes(d, hdr, 3);
+}
+
+static void der_end(struct der *d)
+{
+	size_t start, clen, hlen;
+
+	if (d->err || d->depth == 0) {
+		d->err = 1;
+		return;
+	}
+	start = d->open[--d->depth];
+	clen = d->len - start - 3;
+	if (clen > 0xffff) {
+		d->err = 1;
+		return;
+	}
+	hlen = clen < 0x80 ? 1 : clen < 0x100 ? 2 : 3;
+	if (hlen == 1) {
+		d->buf[start] = (unsigned char)clen;
+	} else {
+		d->buf[start] = (unsigned char)(0x80 | (hlen - 1));
+		if (hlen == 2) {
+			d->buf[start + 1] = (unsigned char)clen;
+		} else {
+			d->buf[start + 1] = (unsigned char)(clen >> 8);
+			d->buf[start + 2] = (unsigned char)clen;
+		}
+	}
+	memmove(d->buf + start + hlen, d->buf + start + 3, clen);
+	d->len = start + hlen + clen;
+}
+
+static void der_prim(struct der *d, unsigned char tag, const void *p, size_t n)
+{
+	der_begin(d, tag);
+	der_bytes(d, p, n);
+	der_end(d);
+}
+
+static void der_uint(struct der *d, const unsigned char *p, size_t n)
+{
+	static const unsigned char zero = 0;
+
+	while (n > 1 && *p == 0) {
+		p++;
+		n--;
+	}
+	der_begin(d, 0x02);
+	if (n == 0 || (p[0] & 0x80))
+		der_bytes(d, &zero, 1);
+	der_bytes(d, p, n);
+	der_end(d);
+}
+
+static const unsigned char OID_EC_PUBKEY[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
+static const unsigned char OID_P256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const unsigned char OID_P384[] = { 0x2b, 0x81, 0x04, 0x00, 0x22 };
+static const unsigned char OID_RSA[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01 };
+static const unsigned char OID_ECDSA_SHA256[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02 };
+static const unsigned char OID_ECDSA_SHA384[] = { 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03 };
+static const unsigned char OID_RSA_SHA256[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b };
+static const unsigned char OID_EXT_REQ[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e };
+static const unsigned char OID_SAN[] = { 0x55, 0x1d, 0x11 };
+static const unsigned char OID_CN[] = { 0x55, 0x04, 0x03 };
+
+static void der_spki(struct der *d, const struct key *k)
+{
+	static const unsigned char zero = 0;
+
+	der_begin(d, 0x30);
+	der_begin(d, 0x30);
+	if (is_ec(k->type)) {
+		der_prim(d, 0x06, OID_EC_PUBKEY, sizeof OID_EC_PUBKEY);
+		if (k->type == KEY_EC256)
+			der_prim(d, 0x06, OID_P256, sizeof OID_P256);
+		else
+			der_prim(d, 0x06, OID_P384, sizeof OID_P384);
+		der_end(d);
+		der_begin(d, 0x03);
+		der_bytes(d, &zero, 1);
+		der_bytes(d, k->ec_pk.q, k->ec_pk.qlen);
+		der_end(d);
+	} else {
+		der_prim(d, 0x06, OID_RSA, sizeof OID_RSA);
+		der_prim(d, 0x05, NULL, 0);
+		der_end(d);
+		der_begin(d, 0x03);
+		der_bytes(d, &zero, 1);
+		der_begin(d, 0x30);
+		der_uint(d, k->rsa_pk.n, k->rsa_pk.nlen);
+		der_uint(d, k->rsa_pk.e, k->rsa_pk.elen);
+		der_end(d);
+		der_end(d);
+	}
+	der_end(d);
+}
+
+static void der_sigalg(struct der *d, const struct key *k)
+{
+	der_begin(d, 0x30);
+	if (k->type == KEY_EC256) {
+		der_prim(d, 0x06, OID_ECDSA_SHA256, sizeof OID_ECDSA_SHA256);
+	} else if (k->type == KEY_EC384) {
+		der_prim(d, 0x06, OID_ECDSA_SHA384, sizeof OID_ECDSA_SHA384);
+	} else {
+		der_prim(d, 0x06, OID_RSA_SHA256, sizeof OID_RSA_SHA256);
+		der_prim(d, 0x05, NULL, 0);
+	}
+	der_end(d);
+}
+
+int key_csr(const struct key *k, const char *const *names, size_t nnames,
+	    unsigned char *out, size_t cap)
+{
+	static const unsigned char zero = 0;
+	struct der d = { .buf = out, .cap = cap };
+	unsigned char h[64], sig[KEY_MAX_SIG];
+	size_t info_start, hlen;
+	int siglen;
+
+	if (nnames == 0)
+		return -1;
+	der_begin(&d, 0x30); /* CertificationRequest */
+	info_start = d.len;
+	der_begin(&d, 0x30); /* CertificationRequestInfo */
+	der_prim(&d, 0x02, &zero, 1);
+	der_begin(&d, 0x30); /* subject */
+	if (strlen(names[0]) <= 64) {
+		der_begin(&d, 0x31);
+		der_begin(&d, 0x30);
+		der_prim(&d, 0x06, OID_CN, sizeof OID_CN);
+		der_prim(&d, 0x0c, names[0], strlen(names[0]));
+		der_end(&d);
+		der_end(&d);
+	}
+	der_end(&d);
+	der_spki(&d, k);
+	der_begin(&d, 0xa0); /* attributes */
+	der_begin(&d, 0x30);
+	der_prim(&d, 0x06, OID_EXT_REQ, sizeof OID_EXT_REQ);
+	der_begin(&d, 0x31);
+	der_begin(&d, 0x30); /* Extensions */
+	der_begin(&d, 0x30);
+	der_prim(&d, 0x06, OID_SAN, sizeof OID_SAN);
+	der_begin(&d, 0x04);
+	der_begin(&d, 0x30);
+	for (size_t i = 0; i < nnames; i++)
+		der_prim(&d, 0x82, names[i], strlen(names[i]));
+	der_end(&d);
+	der_end(&d);
+	der_end(&d);
+	der_end(&d);
+	der_end(&d);
+	der_end(&d);
+	der_end(&d);
+	der_end(&d); /* CertificationRequestInfo */
+	if (d.err)
+		return -1;
+	hlen = digest(k, d.buf + info_start, d.len - info_start, h);
+	siglen = sign_hash(k, h, hlen, sig, sizeof sig, 1);
+	if (siglen < 0)
+		return -1;
+	der_sigalg(&d, k);
+	der_begin(&d, 0x03);
+	der_bytes(&d, &zero, 1);
+	der_bytes(&d, sig, (size_t)siglen);
+	der_end(&d);
+	der_end(&d);
+	return d.err ? -1 : (int)d.len;
+}

@@ -1,0 +1,51 @@
+/* store.h - state in flat files under the config directory.
+ *
+ * Layout (all directories 0700):
+ *   <dir>/accounts/<ca-id>/key.pem   account key (0600)
+ *   <dir>/accounts/<ca-id>/url       account URL
+ *   <dir>/<name>  -> .<name>.g<N>    symlink to the current generation
+ *   <dir>/.<name>.g<N>/{key.pem,cert.pem,chain.pem,fullchain.pem,settings}
+ * A new certificate and key are written into a fresh generation directory
+ * and published by renaming one symlink, so readers and crashes see either
+ * the old pair or the new pair, never a mix. Every file is written to a
+ * temporary name, fsync'ed and renamed. */
+#ifndef PICOACME_STORE_H
+#define PICOACME_STORE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define STORE_MAX_PATH 1024
+
+/* Creates path and its missing parents with mode. 0, or -1 with an error. */
+int store_mkdirs(const char *path, mode_t mode);
+
+/* Reads a whole file of at most cap-1 bytes into buf, NUL-terminated.
+ * Returns 0; 1 if it does not exist; -1 with an error naming the file
+ * (unreadable, or larger than cap-1). */
+int store_read(const char *path, char *buf, size_t cap, size_t *len);
+
+/* Atomically replaces path with data (temp file, fsync, rename, fsync of
+ * the directory). 0, or -1 with an error naming the file. */
+int store_write(const char *path, const void *data, size_t len, mode_t mode);
+
+/* Joins dir and name into out; -1 if it does not fit. */
+int store_path(char *out, size_t cap, const char *dir, const char *name);
+
+/* The account directory for a CA: <dir>/accounts/<host>[_<port>]<path with
+ * '/' as '_'>, restricted to [A-Za-z0-9._-]. 0 or -1. */
+int store_account_dir(char *out, size_t cap, const char *dir, const char *directory_url);
+
+struct cert_files {
+	const char *key;       /* PEM private key (secret) */
+	const char *cert;      /* leaf certificate PEM */
+	const char *chain;     /* issuer chain PEM */
+	const char *fullchain; /* leaf + chain PEM */
+	const char *settings;  /* flat key=value lines */
+};
+
+/* Publishes a new generation for <dir>/<name> as described above and removes
+ * the previous generation. 0, or -1 with an error (the old files stay). */
+int store_install(const char *dir, const char *name, const struct cert_files *f);
+
+#endif
