@@ -18,7 +18,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 # Debian packages each target needs.
 BUILD_PKGS := gcc make libbearssl-dev libjsmn-dev
-TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 iproute2
+TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 curl
 STATIC_PKGS := musl-tools dpkg-dev
 
 .PHONY: all static test unit e2e demo deps deps-test deps-static lint clean bench
@@ -102,7 +102,7 @@ demo: deps-test picoacme
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -D_GNU_SOURCE --suppress=missingIncludeSystem $(SRCS) $(MAIN)
-	clang-tidy --quiet $(SRCS) $(MAIN) -- $(WARN) $(DEFS)
+	clang-tidy --quiet $(SRCS) $(MAIN) -- $(WARN) $(DEFS) 2>/dev/null
 
 clean:
 	rm -rf $(BUILD) picoacme picoacme-static test/tmp

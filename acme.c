@@ -323,6 +323,8 @@ struct authz {
 
 static void authz_free(struct authz *az, size_t n)
 {
+	if (az == NULL)
+		return;
 	for (size_t i = 0; i < n; i++) {
 		free(az[i].url);
 		free(az[i].challenge);

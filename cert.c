@@ -232,13 +232,14 @@ int cert_has_dns_name(const unsigned char *der, size_t len, const char *name)
 	static const unsigned char OID_SAN[] = { 0x55, 0x1d, 0x11 };
 	struct der_in tbs, val, exts, ext, oid, names, gn;
 	struct cert_info ci;
-	unsigned char tag;
+	unsigned char tag = 0;
 	size_t nl = strlen(name);
 
 	if (tbs_open(der, len, &tbs, &ci) < 0)
 		return -1;
-	if (der_enter(&tbs, 0x30, &val) < 0 || der_enter(&tbs, 0x30, &val) < 0)
-		return -1; /* subject, subjectPublicKeyInfo */
+	for (int skip = 0; skip < 2; skip++) /* subject, subjectPublicKeyInfo */
+		if (der_enter(&tbs, 0x30, &val) < 0)
+			return -1;
 	while (tbs.len > 0) {
 		if (der_next(&tbs, &tag, &val) < 0)
 			return -1;

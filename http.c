@@ -118,13 +118,10 @@ int chunked_feed(struct chunked *ch, const unsigned char *in, size_t in_len,
 				ch->remaining = ch->remaining * 16 + (size_t)v;
 				ch->saw_digit = 1;
 				i++;
-			} else if (!ch->saw_digit) {
-				ret = -1;
-				goto out;
-			} else if (c == '\r') {
+			} else if (c == '\r' && ch->saw_digit) {
 				ch->state = CH_SIZE_LF;
 				i++;
-			} else if (c == ';' || c == ' ' || c == '\t') {
+			} else if (ch->saw_digit && (c == ';' || c == ' ' || c == '\t')) {
 				ch->state = CH_EXT;
 				ch->line_len = 0;
 			} else {

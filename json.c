@@ -9,6 +9,29 @@
 #include <stdio.h>
 #include <string.h>
 
+/* jsmn leaves some malformed input unflagged (a key without a value, as in
+ * {"a":}); every object member must be a string key with exactly one value. */
+static int json_well_formed(const struct json *doc)
+{
+	for (int i = 0; i < doc->ntok; i++) {
+		const jsmntok_t *t = &doc->tok[i];
+
+		if (t->type == JSMN_OBJECT) {
+			int k = i + 1;
+
+			for (int m = 0; m < t->size; m++) {
+				if (k >= doc->ntok || doc->tok[k].type != JSMN_STRING ||
+				    doc->tok[k].size != 1)
+					return 0;
+				k = json_skip(doc, k);
+			}
+		} else if (t->type == JSMN_STRING && t->size > 1) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 int json_parse(struct json *doc, const char *js, size_t len)
 {
 	jsmn_parser p;
@@ -33,6 +56,10 @@ int json_parse(struct json *doc, const char *js, size_t len)
 			return -1;
 	}
 	doc->ntok = n;
+	if (!json_well_formed(doc)) {
+		doc->ntok = 0;
+		return -1;
+	}
 	return 0;
 }
 
@@ -273,7 +300,10 @@ static void escaped(struct jw *w, const char *s, size_t n)
 			e[1] = (char)c;
 			put(w, e, 2);
 		} else if (c < 0x20 || c == 0x7f) {
-			memcpy(e, "\\u00", 4);
+			e[0] = '\\';
+			e[1] = 'u';
+			e[2] = '0';
+			e[3] = '0';
 			e[4] = hex[c >> 4];
 			e[5] = hex[c & 15];
 			put(w, e, 6);

@@ -3,6 +3,7 @@
 #include "json.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char B64URL[] =
@@ -232,12 +233,7 @@ int jws_sign(const struct key *k, const char *kid, const char *nonce,
 int jws_key_authorization(const char *token, const char *thumbprint,
 			  char *out, size_t cap)
 {
-	size_t tl = strlen(token), pl = strlen(thumbprint);
+	int n = snprintf(out, cap, "%s.%s", token, thumbprint);
 
-	if (tl + 1 + pl + 1 > cap)
-		return -1;
-	memcpy(out, token, tl);
-	out[tl] = '.';
-	memcpy(out + tl + 1, thumbprint, pl + 1);
-	return (int)(tl + 1 + pl);
+	return n < 0 || (size_t)n >= cap ? -1 : n;
 }

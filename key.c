@@ -302,9 +302,10 @@ static int sign_hash(const struct key *k, const unsigned char *h, size_t hlen,
 		     unsigned char *sig, size_t cap, int asn1)
 {
 	if (is_ec(k->type)) {
-		size_t n;
+		size_t clen = k->type == KEY_EC256 ? 32 : 48, n;
 
-		if (cap < 132)
+		/* raw r||s, or DER: two INTEGERs with possible sign bytes */
+		if (cap < (asn1 ? 2 * clen + 9 : 2 * clen))
 			return -1;
 		if (asn1)
 			n = br_ecdsa_i31_sign_asn1(&br_ec_all_m31, hash_of(k), h,
@@ -388,6 +389,8 @@ struct der {
 
 static void der_bytes(struct der *d, const void *p, size_t n)
 {
+	if (n == 0)
+		return;
 	if (d->err || n > d->cap - d->len) {
 		d->err = 1;
 		return;

@@ -35,6 +35,7 @@ struct options {
 	const char *webroot;
 	enum key_type key_type;
 	int agree_tos;
+	int timeout_s;
 };
 
 static void usage(FILE *f)
@@ -57,6 +58,8 @@ static void usage(FILE *f)
 		"                           (default port 80 on every address)\n"
 		"      --webroot DIR        write challenge files under DIR/.well-known/acme-challenge\n"
 		"                           for a web server that already holds port 80\n"
+		"      --timeout SECONDS    limit for each HTTP request, connect to last byte\n"
+		"                           (default 30)\n"
 		"  -v, --verbose            also print HTTP status lines\n"
 		"\n"
 		"exit status: 0 a certificate was written, 1 error\n");
@@ -95,6 +98,14 @@ static int path_valid(const char *p)
 	return 1;
 }
 
+static int name_listed(const struct options *o, const char *name)
+{
+	for (size_t i = 0; i < o->nnames; i++)
+		if (strcmp(o->names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -107,6 +118,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "key-type", required_argument, NULL, 'K' },
 		{ "http-listen", required_argument, NULL, 'L' },
 		{ "webroot", required_argument, NULL, 'W' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -118,6 +130,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->server = LE_PROD;
 	o->ca_file = DEFAULT_CA_FILE;
 	o->key_type = KEY_EC256;
+	o->timeout_s = HTTP_DEFAULT_TIMEOUT_MS / 1000;
 	while ((c = getopt_long(argc, argv, "d:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': {
@@ -134,11 +147,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 				    name[0] == '*' ? " (wildcards need dns-01, which is not supported)" : "");
 				return -1;
 			}
-			for (size_t i = 0; i < o->nnames; i++)
-				if (strcmp(o->names[i], name) == 0)
-					name = NULL;
-			if (name == NULL)
-				break;
+			if (name_listed(o, name))
+				break; /* a repeated -d adds nothing */
 			if (o->nnames == ACME_MAX_NAMES) {
 				err("-d: at most %d names per certificate", ACME_MAX_NAMES);
 				return -1;
@@ -159,6 +169,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'L': o->http_listen = optarg; break;
 		case 'W': o->webroot = optarg; break;
+		case 'T': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end != '\0' || v < 1 || v > 3600) {
+				err("--timeout %s: expected 1 to 3600 seconds", optarg);
+				return -1;
+			}
+			o->timeout_s = (int)v;
+			break;
+		}
 		case 'v': log_set_verbose(1); break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return -1;
@@ -410,6 +431,7 @@ static int cmd_issue(const struct options *o)
 	if (trust_anchors_load(&tas, o->ca_file) < 0)
 		goto out;
 	http_init(&http, &tas);
+	http.timeout_ms = o->timeout_s * 1000;
 	if (acme_init(&a, &http) < 0)
 		goto out;
 	acme_ready = 1;

@@ -12,6 +12,7 @@ static int verbose_level;
 void log_set_verbose(int verbose) { verbose_level = verbose; }
 int log_verbose(void) { return verbose_level; }
 
+__attribute__((format(printf, 2, 0)))
 static void vline(const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];

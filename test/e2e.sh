@@ -1,0 +1,294 @@
+#!/bin/bash
+# End-to-end tests against a real Pebble CA on loopback.
+#   test/e2e.sh BINARY
+# Pebble runs with its defaults (5% badNonce rejections, 50% authz reuse);
+# only its random validation sleep is turned off. Prints "ok"/"not ok" per
+# test and ends with "e2e: N passed, N failed".
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$(dirname "$0")/.."
+TMP=$PWD/test/tmp/e2e
+PEB=$TMP/pebble
+rm -rf "$TMP"
+mkdir -p "$TMP"
+export PEBBLE_VA_NOSLEEP=1
+test/pebble.sh start "$PEB" || { echo "e2e: 0 passed, 1 failed"; exit 1; }
+trap 'test/pebble.sh stop "$PEB"; [ -n "${WEBPID:-}" ] && kill $WEBPID 2>/dev/null' EXIT
+SERVER=$(cat "$PEB/directory")
+LISTEN=127.0.0.1:5002
+curl -sfk https://127.0.0.1:15000/roots/0 >"$TMP/root.pem"
+curl -sfk https://127.0.0.1:15000/intermediates/0 >"$TMP/intermediate.pem"
+
+passed=0
+failed=0
+LOG=$TMP/log
+
+# pico ARGS...: picoacme against Pebble with the test CA file
+pico() { "$BIN" "$@" --server "$SERVER" --ca "$PEB/ca.pem"; }
+
+run() { # name function
+	local name=$1
+	shift
+	if ("$@") >"$LOG" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok - $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok - $name"
+		sed 's/^/    /' "$LOG" | tail -25
+	fi
+}
+
+fail() { echo "FAILED: $*"; exit 1; }
+mode() { stat -c %a "$1"; }
+# tree_state DIR: every path, its type, mode, size and content hash
+tree_state() { (cd "$1" 2>/dev/null && find . -printf '%p %y %m %s\n' | sort && find . -type f -exec sha256sum {} + | sort); }
+
+# check_cert DIR NAME...: the stored files form a valid chain for the names
+check_cert() {
+	local d=$1
+	shift
+	openssl verify -CAfile "$TMP/root.pem" -untrusted "$d/chain.pem" "$d/cert.pem" || fail "chain does not verify"
+	cmp <(cat "$d/cert.pem" "$d/chain.pem") "$d/fullchain.pem" || fail "fullchain != cert + chain"
+	[ "$(openssl pkey -in "$d/key.pem" -pubout)" = "$(openssl x509 -in "$d/cert.pem" -noout -pubkey)" ] ||
+		fail "key.pem does not match cert.pem"
+	local sans
+	sans=$(openssl x509 -in "$d/cert.pem" -noout -ext subjectAltName)
+	for n in "$@"; do
+		grep -q "DNS:$n\(,\|$\)" <<<"$sans" || fail "certificate lacks $n"
+	done
+	[ "$(mode "$d/key.pem")" = 600 ] || fail "key.pem mode $(mode "$d/key.pem")"
+	[ "$(mode "$(readlink -f "$d")")" = 700 ] || fail "certificate directory not 0700"
+}
+
+t_new_account_one_name() {
+	local D=$TMP/s1
+	pico issue -d one.example.test --dir "$D" --agree-tos --email admin@example.org \
+		--http-listen $LISTEN || fail "issue failed"
+	check_cert "$D/one.example.test" one.example.test
+	[ "$(mode "$D")" = 700 ] || fail "config dir mode"
+	local acct
+	acct=$(echo "$D"/accounts/*)
+	[ "$(mode "$acct")" = 700 ] || fail "account dir mode"
+	[ "$(mode "$acct/key.pem")" = 600 ] || fail "account key mode"
+	grep -q '^https://localhost:14000/my-account/' "$acct/url" || fail "account url not stored"
+	grep -qx 'names=one.example.test' "$D/one.example.test/settings" || fail "settings names"
+	grep -qx 'key_type=ec256' "$D/one.example.test/settings" || fail "settings key_type"
+	grep -qx "server=$SERVER" "$D/one.example.test/settings" || fail "settings server"
+	openssl x509 -in "$D/one.example.test/cert.pem" -noout -text | grep -q 'id-ecPublicKey' || fail "not EC"
+}
+
+t_ten_names_existing_account() {
+	local D=$TMP/s1 names=() args=()
+	for i in $(seq 1 10); do names+=("n$i.example.test"); args+=(-d "n$i.example.test"); done
+	# No --agree-tos: the account from the previous test is used.
+	pico issue "${args[@]}" --dir "$D" --http-listen $LISTEN -v 2>"$TMP/ten.err" || { cat "$TMP/ten.err"; fail "issue failed"; }
+	cat "$TMP/ten.err"
+	grep -q 'sign-me-up' "$TMP/ten.err" && fail "created or looked up an account again"
+	grep -q 'over 1 TCP connection$' "$TMP/ten.err" || fail "used more than one connection"
+	check_cert "$D/n1.example.test" "${names[@]}"
+}
+
+t_hundred_names() {
+	local D=$TMP/s1 args=()
+	for i in $(seq 1 100); do args+=(-d "h$i.example.test"); done
+	pico issue "${args[@]}" --dir "$D" --http-listen $LISTEN || fail "issue failed"
+	check_cert "$D/h1.example.test" h1.example.test h50.example.test h100.example.test
+	[ "$(openssl x509 -in "$D/h1.example.test/cert.pem" -noout -ext subjectAltName | grep -o 'DNS:' | wc -l)" = 100 ] ||
+		fail "not 100 SANs"
+}
+
+t_reissue_replaces_pair() {
+	local D=$TMP/s1 before after
+	before=$(openssl x509 -in "$D/one.example.test/cert.pem" -noout -serial)
+	cp "$D/one.example.test/key.pem" "$TMP/oldkey.pem"
+	pico issue -d one.example.test --dir "$D" --http-listen $LISTEN || fail "reissue failed"
+	after=$(openssl x509 -in "$D/one.example.test/cert.pem" -noout -serial)
+	[ "$before" != "$after" ] || fail "certificate not replaced"
+	cmp -s "$TMP/oldkey.pem" "$D/one.example.test/key.pem" && fail "key not replaced"
+	check_cert "$D/one.example.test" one.example.test
+	[ "$(readlink "$D/one.example.test")" = .one.example.test.g2 ] || fail "link not flipped to g2"
+	[ ! -e "$D/.one.example.test.g1" ] || fail "old generation left behind"
+}
+
+t_rsa2048() {
+	local D=$TMP/s1
+	pico issue -d rsa.example.test --key-type rsa2048 --dir "$D" --http-listen $LISTEN || fail "issue failed"
+	check_cert "$D/rsa.example.test" rsa.example.test
+	openssl x509 -in "$D/rsa.example.test/cert.pem" -noout -text | grep -q 'Public-Key: (2048 bit)' || fail "not RSA 2048"
+	grep -qx 'key_type=rsa2048' "$D/rsa.example.test/settings" || fail "settings key_type"
+}
+
+t_ec384() {
+	local D=$TMP/s1
+	pico issue -d p384.example.test --key-type ec384 --dir "$D" --http-listen $LISTEN || fail "issue failed"
+	check_cert "$D/p384.example.test" p384.example.test
+	openssl x509 -in "$D/p384.example.test/cert.pem" -noout -text | grep -q 'NIST CURVE: P-384' || fail "not P-384"
+}
+
+t_webroot() {
+	local D=$TMP/s1 W=$TMP/www
+	mkdir -p "$W"
+	python3 -m http.server 5002 --bind 127.0.0.1 --directory "$W" >"$TMP/web.log" 2>&1 &
+	WEBPID=$!
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/5002) 2>/dev/null && break; sleep 0.1; done
+	pico issue -d web.example.test -d www.web.example.test --dir "$D" --webroot "$W" || { kill $WEBPID; fail "issue failed"; }
+	kill $WEBPID
+	wait $WEBPID 2>/dev/null
+	WEBPID=
+	check_cert "$D/web.example.test" web.example.test www.web.example.test
+	grep -q 'GET /.well-known/acme-challenge/' "$TMP/web.log" || fail "web server was not asked"
+	[ -d "$W/.well-known/acme-challenge" ] || fail "challenge dir not created"
+	[ -z "$(ls -A "$W/.well-known/acme-challenge")" ] || fail "token files left behind"
+	grep -qx 'challenge=webroot' "$D/web.example.test/settings" || fail "settings challenge"
+}
+
+t_slow_client_does_not_block() {
+	local D=$TMP/s1
+	# A client that connects to the responder and never sends a byte.
+	( exec 3<>/dev/tcp/127.0.0.1/5002 2>/dev/null; sleep 8 ) &
+	local hog=$!
+	( sleep 0.3; exec 3<>/dev/tcp/127.0.0.1/5002 2>/dev/null; printf 'GET /' >&3; sleep 8 ) &
+	local hog2=$!
+	pico issue -d slow.example.test --dir "$D" --http-listen $LISTEN
+	local rc=$?
+	kill $hog $hog2 2>/dev/null
+	[ $rc = 0 ] || fail "issue failed with idle clients connected"
+	check_cert "$D/slow.example.test" slow.example.test
+}
+
+# ---- bad input: clear one-line error, exit 1, nothing written ----
+
+t_no_agree_tos() {
+	local D=$TMP/fresh
+	pico issue -d x.example.test --dir "$D" --http-listen $LISTEN 2>"$TMP/err" && fail "succeeded"
+	cat "$TMP/err"
+	grep -q -- '--agree-tos' "$TMP/err" || fail "no hint about --agree-tos"
+	grep -q 'terms of service at data:text/plain,' "$TMP/err" || fail "terms URL not printed"
+	[ ! -e "$D" ] || fail "something was written: $(find "$D")"
+}
+
+t_invalid_name() {
+	local D=$TMP/s1 before
+	before=$(tree_state "$D")
+	for bad in 'bad_name.example' '-x.example' 'a..example' '*.wild.example' 'x.example/../../etc' "$(printf 'a\nb.example')"; do
+		"$BIN" issue -d "$bad" --dir "$D" --server "$SERVER" --ca "$PEB/ca.pem" 2>"$TMP/err" && fail "accepted $bad"
+		cat "$TMP/err"
+		[ "$(wc -l <"$TMP/err")" = 1 ] || fail "error is not one line for $bad"
+		grep -q 'not a valid DNS name' "$TMP/err" || fail "unclear error for $bad"
+	done
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+}
+
+t_untrusted_server() {
+	local D=$TMP/s1 before
+	before=$(tree_state "$D")
+	"$BIN" issue -d one.example.test --dir "$D" --server "$SERVER" --ca /etc/ssl/certs/ca-certificates.crt \
+		--http-listen $LISTEN 2>"$TMP/err" && fail "succeeded"
+	cat "$TMP/err"
+	grep -q 'not trusted' "$TMP/err" || fail "unclear error"
+	grep -q 'localhost:14000' "$TMP/err" || fail "error does not name the server"
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+}
+
+t_server_down() {
+	local D=$TMP/s1 before
+	before=$(tree_state "$D")
+	"$BIN" issue -d one.example.test --dir "$D" --server https://127.0.0.1:9/dir --ca "$PEB/ca.pem" \
+		--http-listen $LISTEN 2>"$TMP/err" && fail "succeeded"
+	cat "$TMP/err"
+	grep -q 'https://127.0.0.1:9.*cannot connect' "$TMP/err" || fail "unclear error"
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+}
+
+t_silent_server_times_out() {
+	local D=$TMP/s1 before start
+	before=$(tree_state "$D")
+	# Accepts TCP connections and never answers: the request deadline ends it.
+	python3 -c 'import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 14999)); s.listen(5); c=s.accept(); time.sleep(30)' &
+	local srv=$!
+	sleep 0.3
+	start=$(date +%s)
+	"$BIN" issue -d one.example.test --dir "$D" --server https://localhost:14999/dir --ca "$PEB/ca.pem" \
+		--http-listen $LISTEN --timeout 2 2>"$TMP/err" && { kill $srv; fail "succeeded"; }
+	kill $srv 2>/dev/null
+	cat "$TMP/err"
+	[ $(($(date +%s) - start)) -le 6 ] || fail "deadline not honoured"
+	grep -q 'timed out' "$TMP/err" || fail "unclear error"
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+}
+
+t_corrupt_account_key() {
+	local D=$TMP/corrupt acct
+	mkdir -p "$D"
+	cp -a "$TMP/s1/accounts" "$D/"
+	acct=$(echo "$D"/accounts/*)
+	printf -- '-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n' >"$acct/key.pem"
+	local before
+	before=$(tree_state "$D")
+	pico issue -d one.example.test --dir "$D" --agree-tos --http-listen $LISTEN 2>"$TMP/err" && fail "succeeded"
+	cat "$TMP/err"
+	grep -q "$acct/key.pem: not a valid private key" "$TMP/err" || fail "unclear error"
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+}
+
+t_failed_validation_keeps_old_pair() {
+	# A fresh account has no valid authorizations Pebble could reuse, so
+	# validation really happens, and fails: the responder listens where
+	# Pebble does not look.
+	local D=$TMP/keep before
+	mkdir -p "$D"
+	chmod 700 "$D"
+	cp -a "$TMP/s1/one.example.test" "$TMP"/s1/.one.example.test.g* "$D/"
+	before=$(tree_state "$D")
+	pico issue -d one.example.test --dir "$D" --agree-tos --http-listen 127.0.0.1:5009 2>"$TMP/err" && fail "succeeded"
+	cat "$TMP/err"
+	grep -q 'one.example.test: validation failed: connection' "$TMP/err" || fail "validation error not reported"
+	rm -rf "$D/accounts"
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+	check_cert "$D/one.example.test" one.example.test
+}
+
+t_port_in_use() {
+	local D=$TMP/s1 before
+	before=$(tree_state "$D")
+	python3 -c 'import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 5011)); s.listen(1); time.sleep(10)' &
+	local srv=$!
+	sleep 0.3
+	pico issue -d one.example.test --dir "$D" --http-listen 127.0.0.1:5011 2>"$TMP/err" && { kill $srv; fail "succeeded"; }
+	kill $srv
+	cat "$TMP/err"
+	grep -q "cannot listen on 127.0.0.1:5011" "$TMP/err" || fail "unclear error"
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+}
+
+run "new account + 1 name" t_new_account_one_name
+if [ "${E2E_ONLY:-}" = smoke ]; then
+	run "10 names with the existing account, one connection" t_ten_names_existing_account
+	run "no --agree-tos for a new account" t_no_agree_tos
+	echo "e2e: $passed passed, $failed failed"
+	[ $failed = 0 ]
+	exit
+fi
+run "10 names with the existing account, one connection" t_ten_names_existing_account
+run "100 names in one certificate" t_hundred_names
+run "re-issue replaces key and certificate together" t_reissue_replaces_pair
+run "RSA 2048 certificate key" t_rsa2048
+run "EC P-384 certificate key" t_ec384
+run "webroot mode with a separate web server" t_webroot
+run "idle clients do not block the responder" t_slow_client_does_not_block
+run "no --agree-tos for a new account" t_no_agree_tos
+run "invalid domain names" t_invalid_name
+run "untrusted server certificate" t_untrusted_server
+run "server down" t_server_down
+run "silent server hits the request deadline" t_silent_server_times_out
+run "corrupt account key file" t_corrupt_account_key
+run "failed validation keeps the installed pair" t_failed_validation_keeps_old_pair
+run "responder port already in use" t_port_in_use
+
+echo "e2e: $passed passed, $failed failed"
+[ $failed = 0 ]

@@ -1,0 +1,43 @@
+#!/bin/bash
+# The whole suite behind `make test`: unit tests in a plain -Werror build and
+# in an ASan+UBSan build, then the end-to-end tests against Pebble with the
+# sanitizer build of picoacme and a smoke run with the plain binary.
+# Ends with one line "N passed, N failed"; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+total_pass=0
+total_fail=0
+
+count() { # log: adds the "N passed, N failed" of its last summary line
+	local line p f
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$1" | tail -1)
+	if [ -z "$line" ]; then
+		total_fail=$((total_fail + 1))
+		echo "(no summary line: counted as one failure)"
+		return
+	fi
+	p=$(sed -E 's/.* ?([0-9]+) passed, ([0-9]+) failed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.* ?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+}
+
+suite() { # title command...
+	local title=$1 log
+	shift
+	log=$(mktemp)
+	echo "== $title"
+	"$@" 2>&1 | tee "$log" | grep -v '^picoacme: ' || true
+	count "$log"
+	rm -f "$log"
+}
+
+mkdir -p test/tmp
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+suite "unit (plain, -Werror)" build/unit
+suite "unit (ASan+UBSan)" build/unit-san
+suite "end-to-end against Pebble (ASan+UBSan binary)" test/e2e.sh build/picoacme-test
+suite "end-to-end smoke (plain binary)" env E2E_ONLY=smoke test/e2e.sh ./picoacme
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

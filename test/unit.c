@@ -1,0 +1,764 @@
+/* Unit tests with known-answer vectors. Prints one line per failed check and
+ * ends with "N passed, N failed" (one count per test function). */
+#include "acme.h"
+#include "cert.h"
+#include "challenge.h"
+#include "http.h"
+#include "json.h"
+#include "jws.h"
+#include "key.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int checks_failed;
+static int tests_passed, tests_failed;
+static const char *tmpdir = "test/tmp/unit";
+
+#define CHECK(cond)                                                              \
+	do {                                                                     \
+		if (!(cond)) {                                                   \
+			checks_failed++;                                         \
+			fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+		}                                                                \
+	} while (0)
+
+#define RUN(fn)                                                                  \
+	do {                                                                     \
+		int before = checks_failed;                                      \
+		fn();                                                            \
+		if (checks_failed == before) {                                   \
+			tests_passed++;                                          \
+		} else {                                                         \
+			tests_failed++;                                          \
+			fprintf(stderr, "test %s failed\n", #fn);                \
+		}                                                                \
+	} while (0)
+
+/* ---- base64url (RFC 4648 §10 vectors, url alphabet, no padding) ---- */
+
+static void test_b64url(void)
+{
+	static const struct { const char *in, *out; } v[] = {
+		{ "", "" },         { "f", "Zg" },         { "fo", "Zm8" },
+		{ "foo", "Zm9v" },  { "foob", "Zm9vYg" },  { "fooba", "Zm9vYmE" },
+		{ "foobar", "Zm9vYmFy" },
+	};
+	char out[64];
+	unsigned char dec[64];
+	static const unsigned char bin[] = { 0xfb, 0xff, 0xbf, 0x03 };
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		int n = b64url_encode(out, sizeof out, v[i].in, strlen(v[i].in));
+
+		CHECK(n == (int)strlen(v[i].out) && strcmp(out, v[i].out) == 0);
+		n = b64url_decode(dec, sizeof dec, v[i].out, strlen(v[i].out));
+		CHECK(n == (int)strlen(v[i].in) && memcmp(dec, v[i].in, (size_t)n) == 0);
+	}
+	/* The url alphabet: '-' and '_' instead of '+' and '/'. */
+	CHECK(b64url_encode(out, sizeof out, bin, sizeof bin) == 6 && strcmp(out, "-_-_Aw") == 0);
+	CHECK(b64url_decode(dec, sizeof dec, "-_-_Aw", 6) == 4 && memcmp(dec, bin, 4) == 0);
+	CHECK(b64url_decode(dec, sizeof dec, "Zm9vYg==", 8) == 4);
+	CHECK(b64url_decode(dec, sizeof dec, "+/+/", 4) == -1);
+	CHECK(b64url_decode(dec, sizeof dec, "Zm9vY", 5) == -1);   /* impossible length */
+	CHECK(b64url_decode(dec, sizeof dec, "Zh", 2) == -1);      /* non-zero pad bits */
+	CHECK(b64url_decode(dec, 2, "Zm9v", 4) == -1);             /* does not fit */
+	CHECK(b64url_encode(out, 4, "foo", 3) == -1);              /* needs 5 with NUL */
+	CHECK(b64url_valid("abc-_09", 7) && !b64url_valid("ab/c", 4) && !b64url_valid("", 0));
+}
+
+/* ---- RFC 7638 §3.1 thumbprint of the example RSA key ---- */
+
+static const char RFC7638_N[] =
+	"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_"
+	"BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_"
+	"FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-"
+	"bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+
+static void test_thumbprint_rfc7638(void)
+{
+	static struct key k;
+	unsigned char n[256], e[3];
+	char tp[44], jwk[1024];
+
+	memset(&k, 0, sizeof k);
+	k.type = KEY_RSA2048;
+	CHECK(b64url_decode(n, sizeof n, RFC7638_N, strlen(RFC7638_N)) == 256);
+	CHECK(b64url_decode(e, sizeof e, "AQAB", 4) == 3);
+	k.rsa_pk.n = n;
+	k.rsa_pk.nlen = 256;
+	k.rsa_pk.e = e;
+	k.rsa_pk.elen = 3;
+	CHECK(jws_jwk(&k, jwk, sizeof jwk) > 0);
+	CHECK(strncmp(jwk, "{\"e\":\"AQAB\",\"kty\":\"RSA\",\"n\":\"0vx7", 32) == 0);
+	CHECK(jws_thumbprint(&k, tp) == 0);
+	CHECK(strcmp(tp, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs") == 0);
+}
+
+/* ---- RFC 7515 Appendix A.3: the ES256 example key and signature ---- */
+
+static const char A3_X[] = "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU";
+static const char A3_Y[] = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
+static const char A3_INPUT[] =
+	"eyJhbGciOiJFUzI1NiJ9"
+	".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+static const char A3_SIG[] =
+	"DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+
+static int verify_es256(const unsigned char *q, size_t qlen, const void *data, size_t len,
+			const unsigned char *sig, size_t siglen, int sha384)
+{
+	br_ec_public_key pk = { sha384 ? BR_EC_secp384r1 : BR_EC_secp256r1, (unsigned char *)q, qlen };
+	unsigned char h[64];
+	br_hash_compat_context hc;
+	const br_hash_class *hf = sha384 ? &br_sha384_vtable : &br_sha256_vtable;
+
+	hf->init(&hc.vtable);
+	hf->update(&hc.vtable, data, len);
+	hf->out(&hc.vtable, h);
+	return (int)br_ecdsa_i31_vrfy_raw(&br_ec_all_m31, h, sha384 ? 48 : 32, &pk, sig, siglen);
+}
+
+static void test_rfc7515_a3(void)
+{
+	static struct key k;
+	unsigned char x[32], y[32], q[65], sig[64];
+	char tp[44];
+
+	CHECK(b64url_decode(x, sizeof x, A3_X, strlen(A3_X)) == 32);
+	CHECK(b64url_decode(y, sizeof y, A3_Y, strlen(A3_Y)) == 32);
+	q[0] = 4;
+	memcpy(q + 1, x, 32);
+	memcpy(q + 33, y, 32);
+	/* The RFC's signature verifies over its signing input, and not when
+	 * a bit of it changes: the check used on our own JWS can fail. */
+	CHECK(b64url_decode(sig, sizeof sig, A3_SIG, strlen(A3_SIG)) == 64);
+	CHECK(verify_es256(q, 65, A3_INPUT, strlen(A3_INPUT), sig, 64, 0) == 1);
+	sig[10] ^= 1;
+	CHECK(verify_es256(q, 65, A3_INPUT, strlen(A3_INPUT), sig, 64, 0) == 0);
+	/* RFC 7638 thumbprint of the A.3 public key (EC member order). */
+	memset(&k, 0, sizeof k);
+	k.type = KEY_EC256;
+	k.ec_pk.curve = BR_EC_secp256r1;
+	k.ec_pk.q = q;
+	k.ec_pk.qlen = 65;
+	CHECK(jws_thumbprint(&k, tp) == 0);
+	CHECK(strcmp(tp, "oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U") == 0);
+}
+
+/* ---- JWS: sign, then parse and verify our own output ---- */
+
+static void check_own_jws(struct key *k, const char *kid, const char *payload)
+{
+	static char out[8192];
+	static struct json doc;
+	char prot[2048], pay[2048], sigb64[1024], decoded[2048];
+	unsigned char sig[600];
+	static char input[6000];
+	struct key_public pub;
+	int n, siglen;
+
+	n = jws_sign(k, kid, "nonce-abc_123", "https://ca.example/acme/new-order", payload, out,
+		     sizeof out);
+	CHECK(n > 0 && (size_t)n == strlen(out));
+	CHECK(json_parse(&doc, out, (size_t)n) == 0);
+	CHECK(json_get_string(&doc, 0, "protected", prot, sizeof prot) > 0);
+	CHECK(json_get_string(&doc, 0, "payload", pay, sizeof pay) >= 0);
+	CHECK(json_get_string(&doc, 0, "signature", sigb64, sizeof sigb64) > 0);
+	n = b64url_decode((unsigned char *)decoded, sizeof decoded - 1, prot, strlen(prot));
+	CHECK(n > 0);
+	if (n <= 0)
+		return;
+	decoded[n] = '\0';
+	{
+		static struct json hdr;
+		char v[256];
+
+		CHECK(json_parse(&hdr, decoded, (size_t)n) == 0);
+		CHECK(json_get_string(&hdr, 0, "alg", v, sizeof v) > 0 &&
+		      strcmp(v, key_jws_alg(k)) == 0);
+		CHECK(json_get_string(&hdr, 0, "nonce", v, sizeof v) > 0 &&
+		      strcmp(v, "nonce-abc_123") == 0);
+		CHECK(json_get_string(&hdr, 0, "url", v, sizeof v) > 0 &&
+		      strcmp(v, "https://ca.example/acme/new-order") == 0);
+		if (kid) {
+			CHECK(json_get_string(&hdr, 0, "kid", v, sizeof v) > 0 && strcmp(v, kid) == 0);
+			CHECK(json_get(&hdr, 0, "jwk") < 0);
+		} else {
+			CHECK(json_get(&hdr, json_get(&hdr, 0, "jwk"), "kty") > 0);
+			CHECK(json_get(&hdr, 0, "kid") < 0);
+		}
+	}
+	n = b64url_decode((unsigned char *)decoded, sizeof decoded - 1, pay, strlen(pay));
+	CHECK(n == (int)(payload ? strlen(payload) : 0));
+	CHECK(n < 0 || memcmp(decoded, payload ? payload : "", (size_t)n) == 0);
+	snprintf(input, sizeof input, "%s.%s", prot, pay);
+	siglen = b64url_decode(sig, sizeof sig, sigb64, strlen(sigb64));
+	key_public(k, &pub);
+	if (pub.crv != NULL) {
+		unsigned char q[97];
+
+		q[0] = 4;
+		memcpy(q + 1, pub.x, pub.coord_len);
+		memcpy(q + 1 + pub.coord_len, pub.y, pub.coord_len);
+		CHECK(siglen == (int)pub.coord_len * 2);
+		CHECK(verify_es256(q, 1 + 2 * pub.coord_len, input, strlen(input), sig,
+				   (size_t)siglen, k->type == KEY_EC384) == 1);
+	} else {
+		br_rsa_public_key pk = { (unsigned char *)pub.n, pub.nlen, (unsigned char *)pub.e, pub.elen };
+		unsigned char h[32], hout[32];
+		br_sha256_context sc;
+
+		br_sha256_init(&sc);
+		br_sha256_update(&sc, input, strlen(input));
+		br_sha256_out(&sc, h);
+		CHECK(siglen == (int)pub.nlen);
+		CHECK(br_rsa_i31_pkcs1_vrfy(sig, (size_t)siglen, BR_HASH_OID_SHA256, 32, &pk, hout) == 1);
+		CHECK(memcmp(h, hout, 32) == 0);
+	}
+}
+
+static void test_jws_own(void)
+{
+	static struct key ec, ec384, rsa;
+
+	CHECK(key_generate(&ec, KEY_EC256) == 0);
+	check_own_jws(&ec, NULL, "{\"termsOfServiceAgreed\":true}");
+	check_own_jws(&ec, "https://ca.example/acct/1", NULL); /* POST-as-GET */
+	check_own_jws(&ec, "https://ca.example/acct/1", "{}");
+	CHECK(key_generate(&ec384, KEY_EC384) == 0);
+	check_own_jws(&ec384, "https://ca.example/acct/2", "{\"a\":1}");
+	CHECK(key_generate(&rsa, KEY_RSA2048) == 0);
+	check_own_jws(&rsa, NULL, "{\"x\":\"y\"}");
+	{
+		char small[64];
+
+		CHECK(jws_sign(&ec, NULL, "n", "https://a/b", "{}", small, sizeof small) == -1);
+	}
+	key_free(&ec);
+	key_free(&ec384);
+	key_free(&rsa);
+}
+
+static void test_key_authorization(void)
+{
+	char out[128];
+
+	CHECK(jws_key_authorization("evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA",
+				    "nP1qzpXGymnAEoP6fMEmMzDdAwO1CAu0tNY1Eb2eZGQ", out, sizeof out) == 87);
+	CHECK(strcmp(out, "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA."
+			  "nP1qzpXGymnAEoP6fMEmMzDdAwO1CAu0tNY1Eb2eZGQ") == 0);
+	CHECK(jws_key_authorization("tok", "tp", out, 6) == -1);
+}
+
+/* ---- JSON ---- */
+
+static void test_json_read(void)
+{
+	static struct json doc;
+	static const char js[] =
+		"{\"status\":\"pending\",\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.example\"},"
+		"{\"type\":\"dns\",\"value\":\"b.example\"}],\"nested\":{\"deep\":{\"x\":[1,2,{\"y\":3}]}},"
+		"\"finalize\":\"https://x/fin\",\"flag\":true,\"no\":false}";
+	char s[64];
+	int arr, el;
+
+	CHECK(json_parse(&doc, js, strlen(js)) == 0);
+	CHECK(json_streq(&doc, json_get(&doc, 0, "status"), "pending"));
+	arr = json_get(&doc, 0, "identifiers");
+	CHECK(json_array_len(&doc, arr) == 2);
+	el = json_skip(&doc, arr + 1);
+	CHECK(json_get_string(&doc, el, "value", s, sizeof s) == 9 && strcmp(s, "b.example") == 0);
+	/* Keys after a deeply nested value are still found. */
+	CHECK(json_get_string(&doc, 0, "finalize", s, sizeof s) > 0 && strcmp(s, "https://x/fin") == 0);
+	CHECK(json_true(&doc, json_get(&doc, 0, "flag")) && !json_true(&doc, json_get(&doc, 0, "no")));
+	CHECK(json_get(&doc, 0, "absent") == -1);
+	CHECK(json_get(&doc, arr, "value") == -1); /* not an object */
+	/* The key "x" inside nested objects is not a top-level key. */
+	CHECK(json_get(&doc, 0, "x") == -1);
+	CHECK(json_get_string(&doc, 0, "finalize", s, 5) == -1); /* does not fit */
+	CHECK(json_parse(&doc, "{\"a\":1} x", 9) == -1);         /* trailing garbage */
+	CHECK(json_parse(&doc, "{\"a\":}", 6) == -1);
+	CHECK(json_parse(&doc, "\"str\"", 5) == -1);              /* root not object/array */
+	CHECK(json_parse(&doc, "{\"a\":1}\n", 8) == 0);
+}
+
+static void test_json_unescape(void)
+{
+	char out[64];
+
+	CHECK(json_unescape("a\\\"b\\\\c\\/d", 10, out, sizeof out) == 7 && strcmp(out, "a\"b\\c/d") == 0);
+	CHECK(json_unescape("\\n\\t\\r\\b\\f", 10, out, sizeof out) == 5 &&
+	      strcmp(out, "\n\t\r\b\f") == 0);
+	CHECK(json_unescape("\\u0041\\u00e9", 12, out, sizeof out) == 3 &&
+	      strcmp(out, "A\xc3\xa9") == 0);
+	CHECK(json_unescape("\\u20AC", 6, out, sizeof out) == 3 && strcmp(out, "\xe2\x82\xac") == 0);
+	/* Surrogate pair U+1F600 */
+	CHECK(json_unescape("\\ud83d\\ude00", 12, out, sizeof out) == 4 &&
+	      strcmp(out, "\xf0\x9f\x98\x80") == 0);
+	CHECK(json_unescape("\\ud83d", 6, out, sizeof out) == -1);  /* lone high */
+	CHECK(json_unescape("\\ude00", 6, out, sizeof out) == -1);  /* lone low */
+	CHECK(json_unescape("\\u0000", 6, out, sizeof out) == -1);  /* NUL */
+	CHECK(json_unescape("\\u12G4", 6, out, sizeof out) == -1);
+	CHECK(json_unescape("\\x", 2, out, sizeof out) == -1);
+	CHECK(json_unescape("abc\\", 4, out, sizeof out) == -1);
+	CHECK(json_unescape("abcdef", 6, out, 6) == -1);             /* no room for NUL */
+	CHECK(json_unescape("abcde", 5, out, 6) == 5);
+}
+
+static void test_json_write(void)
+{
+	char buf[256];
+	struct jw w;
+
+	jw_init(&w, buf, sizeof buf);
+	jw_obj_begin(&w);
+	jw_key(&w, "identifiers");
+	jw_arr_begin(&w);
+	jw_obj_begin(&w);
+	jw_key(&w, "value");
+	jw_str(&w, "a\"b\\c\n\x01");
+	jw_obj_end(&w);
+	jw_int(&w, -42);
+	jw_bool(&w, 0);
+	jw_arr_end(&w);
+	jw_key(&w, "ok");
+	jw_bool(&w, 1);
+	jw_obj_end(&w);
+	CHECK(jw_finish(&w) > 0);
+	CHECK(strcmp(buf, "{\"identifiers\":[{\"value\":\"a\\\"b\\\\c\\u000a\\u0001\"},-42,false],"
+			  "\"ok\":true}") == 0);
+	/* What the writer emits, the reader reads back. */
+	{
+		static struct json doc;
+		char v[32];
+		int arr;
+
+		CHECK(json_parse(&doc, buf, strlen(buf)) == 0);
+		arr = json_get(&doc, 0, "identifiers");
+		CHECK(json_get_string(&doc, arr + 1, "value", v, sizeof v) == 7 &&
+		      strcmp(v, "a\"b\\c\n\x01") == 0);
+	}
+	jw_init(&w, buf, 8);
+	jw_obj_begin(&w);
+	jw_key(&w, "long key");
+	jw_str(&w, "value");
+	jw_obj_end(&w);
+	CHECK(jw_finish(&w) == -1);
+}
+
+/* ---- HTTP pieces ---- */
+
+static void test_url_parse(void)
+{
+	struct url u;
+
+	CHECK(url_parse("https://acme-v02.api.letsencrypt.org/directory", &u) == 0);
+	CHECK(strcmp(u.host, "acme-v02.api.letsencrypt.org") == 0 && strcmp(u.port, "443") == 0 &&
+	      strcmp(u.path, "/directory") == 0);
+	CHECK(url_parse("https://localhost:14000/dir", &u) == 0 && strcmp(u.port, "14000") == 0);
+	CHECK(url_parse("https://[::1]:8443/a/b?c=d", &u) == 0 && strcmp(u.host, "::1") == 0 &&
+	      strcmp(u.port, "8443") == 0 && strcmp(u.path, "/a/b?c=d") == 0);
+	CHECK(url_parse("https://example.org", &u) == 0 && strcmp(u.path, "/") == 0);
+	CHECK(url_parse("http://example.org/", &u) == -1);
+	CHECK(url_parse("ftp://example.org/", &u) == -1);
+	CHECK(url_parse("https://user@example.org/", &u) == -1);
+	CHECK(url_parse("https://example.org:0/", &u) == -1);
+	CHECK(url_parse("https://example.org:65536/", &u) == -1);
+	CHECK(url_parse("https://example.org:12a/", &u) == -1);
+	CHECK(url_parse("https://example.org/a b", &u) == -1);
+	CHECK(url_parse("https://example.org/a\r\nHost: evil", &u) == -1);
+	CHECK(url_parse("https://example.org/#frag", &u) == -1);
+	CHECK(url_parse("https:///path", &u) == -1);
+	CHECK(url_parse("https://[::1/", &u) == -1);
+	CHECK(url_parse("https://exa$mple.org/", &u) == -1);
+}
+
+static int decode_chunked(const char *in, size_t len, size_t step, char *out, size_t cap,
+			  size_t *out_len)
+{
+	struct chunked ch;
+	size_t off = 0;
+	int rc = 0;
+
+	*out_len = 0;
+	chunked_init(&ch);
+	while (off < len && rc == 0) {
+		size_t n = len - off < step ? len - off : step, used = 0;
+
+		rc = chunked_feed(&ch, (const unsigned char *)in + off, n, &used,
+				  (unsigned char *)out, out_len, cap);
+		off += used;
+		if (rc == 0 && used != n)
+			return -2; /* must consume all input when it needs more */
+	}
+	return rc;
+}
+
+static void test_chunked(void)
+{
+	static const char body[] =
+		"4\r\nWiki\r\n5;name=value\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nX-Trailer: 1\r\n\r\n";
+	char out[64];
+	size_t n;
+
+	/* The RFC 9112-style example, fed whole and one byte at a time. */
+	CHECK(decode_chunked(body, strlen(body), 1000, out, sizeof out, &n) == 1);
+	CHECK(n == 23 && memcmp(out, "Wikipedia in\r\n\r\nchunks.", 23) == 0);
+	CHECK(decode_chunked(body, strlen(body), 1, out, sizeof out, &n) == 1);
+	CHECK(n == 23 && memcmp(out, "Wikipedia in\r\n\r\nchunks.", 23) == 0);
+	CHECK(decode_chunked("0\r\n\r\n", 5, 1, out, sizeof out, &n) == 1 && n == 0);
+	CHECK(decode_chunked("a\r\n0123456789\r\n0\r\n\r\n", 20, 3, out, sizeof out, &n) == 1 && n == 10);
+	/* Bytes after the terminating chunk are not consumed. */
+	{
+		struct chunked ch;
+		size_t used = 0;
+
+		n = 0;
+		chunked_init(&ch);
+		CHECK(chunked_feed(&ch, (const unsigned char *)"1\r\nA\r\n0\r\n\r\nNEXT", 15, &used,
+				   (unsigned char *)out, &n, sizeof out) == 1);
+		CHECK(used == 11 && n == 1);
+	}
+	CHECK(decode_chunked("4\r\nWikiX\r\n", 10, 100, out, sizeof out, &n) == -1); /* no CRLF */
+	CHECK(decode_chunked("g\r\n", 3, 100, out, sizeof out, &n) == -1);          /* not hex */
+	CHECK(decode_chunked("\r\n", 2, 100, out, sizeof out, &n) == -1);           /* no size */
+	CHECK(decode_chunked("4\nWiki", 6, 100, out, sizeof out, &n) == -1);        /* bare LF */
+	CHECK(decode_chunked("ffffffffffffffff\r\n", 18, 100, out, sizeof out, &n) == -1);
+	CHECK(decode_chunked("8\r\n01234567\r\n0\r\n\r\n", 18, 100, out, 4, &n) == -1); /* cap */
+	CHECK(decode_chunked("4\r\nWik", 6, 100, out, sizeof out, &n) == 0);        /* incomplete */
+}
+
+/* ---- keys, CSR, certificates ---- */
+
+static int run_cmd(const char *cmd)
+{
+	int rc = system(cmd);
+
+	return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+static int write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	size_t w;
+
+	if (f == NULL)
+		return -1;
+	w = fwrite(data, 1, len, f);
+	return (fclose(f) == 0 && w == len) ? 0 : -1;
+}
+
+static void csr_round_trip(enum key_type t, const char *const *names, size_t n)
+{
+	static struct key k, k2;
+	static unsigned char csr[ACME_MAX_CSR];
+	static char pem[KEY_MAX_PEM], cmd[1024];
+	char path[256], keypath[256], certpath[256], txt[256];
+	int len, plen;
+
+	CHECK(key_generate(&k, t) == 0);
+	/* PEM round trip gives the same public key. */
+	plen = key_to_pem(&k, pem, sizeof pem);
+	CHECK(plen > 0 && strncmp(pem, "-----BEGIN PRIVATE KEY-----", 27) == 0);
+	CHECK(key_from_pem(&k2, pem, (size_t)plen) == 0);
+	CHECK(k2.type == t);
+	{
+		char a[1024], b[1024];
+
+		CHECK(jws_jwk(&k, a, sizeof a) > 0 && jws_jwk(&k2, b, sizeof b) > 0 && strcmp(a, b) == 0);
+	}
+	len = key_csr(&k2, names, n, csr, sizeof csr);
+	CHECK(len > 0);
+	snprintf(path, sizeof path, "%s/csr-%s.der", tmpdir, key_type_name(t));
+	snprintf(keypath, sizeof keypath, "%s/key-%s.pem", tmpdir, key_type_name(t));
+	snprintf(certpath, sizeof certpath, "%s/cert-%s.pem", tmpdir, key_type_name(t));
+	snprintf(txt, sizeof txt, "%s/csr-%s.txt", tmpdir, key_type_name(t));
+	CHECK(write_file(path, csr, (size_t)len) == 0);
+	CHECK(write_file(keypath, pem, (size_t)plen) == 0);
+	/* openssl checks the CSR's own signature and lists its SANs. */
+	snprintf(cmd, sizeof cmd, "openssl req -inform DER -in %s -verify -noout -text >%s 2>&1", path, txt);
+	CHECK(run_cmd(cmd) == 0);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(cmd, sizeof cmd, "grep -q 'DNS:%s' %s", names[i], txt);
+		CHECK(run_cmd(cmd) == 0);
+	}
+	/* openssl reads our PKCS#8 key file and agrees it is the CSR's key. */
+	snprintf(cmd, sizeof cmd,
+		 "test \"$(openssl pkey -in %s -pubout)\" = \"$(openssl req -inform DER -in %s -noout -pubkey)\"",
+		 keypath, path);
+	CHECK(run_cmd(cmd) == 0);
+	/* A certificate openssl makes from the CSR passes our checks. */
+	snprintf(cmd, sizeof cmd,
+		 "openssl x509 -req -inform DER -in %s -key %s -days 30 -copy_extensions copy -out %s >/dev/null 2>&1",
+		 path, keypath, certpath);
+	CHECK(run_cmd(cmd) == 0);
+	{
+		static char cpem[16384];
+		static unsigned char der[16384];
+		struct chain ch;
+		struct cert_info ci;
+		FILE *f = fopen(certpath, "rb");
+		size_t cl = f ? fread(cpem, 1, sizeof cpem - 1, f) : 0;
+		static struct key other;
+
+		if (f)
+			fclose(f);
+		CHECK(chain_from_pem(cpem, cl, der, sizeof der, &ch) == 1);
+		CHECK(cert_key_matches(der, ch.len[0], &k));
+		CHECK(key_generate(&other, KEY_EC256) == 0 && !cert_key_matches(der, ch.len[0], &other));
+		key_free(&other);
+		for (size_t i = 0; i < n; i++)
+			CHECK(cert_has_dns_name(der, ch.len[0], names[i]) == 1);
+		CHECK(cert_has_dns_name(der, ch.len[0], "not-there.example") == 0);
+		CHECK(cert_validity(der, ch.len[0], &ci) == 0);
+		CHECK(ci.not_after - ci.not_before == 30 * 86400);
+	}
+	key_free(&k);
+	key_free(&k2);
+}
+
+static void test_csr_openssl(void)
+{
+	static const char *one[] = { "a.example.test" };
+	static const char *many[] = { "www.example.test", "example.test", "mail.example.test" };
+	static char longnames[100][96];
+	static const char *hundred[100];
+
+	csr_round_trip(KEY_EC256, one, 1);
+	csr_round_trip(KEY_EC384, many, 3);
+	csr_round_trip(KEY_RSA2048, many, 3);
+	/* 100 names, the first longer than the 64-character CN limit. */
+	for (int i = 0; i < 100; i++) {
+		snprintf(longnames[i], sizeof longnames[i], "%s%d.example.test",
+			 i == 0 ? "a-very-long-label-that-pushes-the-name-past-sixty-four-chars-" : "n", i);
+		hundred[i] = longnames[i];
+	}
+	csr_round_trip(KEY_EC256, hundred, 100);
+}
+
+static void test_key_pem_errors(void)
+{
+	static struct key k;
+	static const char junk[] = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n";
+
+	CHECK(key_from_pem(&k, junk, strlen(junk)) == -1);
+	CHECK(key_from_pem(&k, "hello", 5) == -1);
+	CHECK(key_from_pem(&k, "", 0) == -1);
+	/* A truncated key file. */
+	CHECK(key_generate(&k, KEY_EC256) == 0);
+	{
+		char pem[KEY_MAX_PEM];
+		int n = key_to_pem(&k, pem, sizeof pem);
+
+		CHECK(n > 60 && key_from_pem(&k, pem, (size_t)n - 60) == -1);
+	}
+	{
+		enum key_type t;
+
+		CHECK(key_type_parse("rsa3072", &t) == 0 && t == KEY_RSA3072);
+		CHECK(key_type_parse("ec521", &t) == -1);
+	}
+}
+
+static void test_der_time(void)
+{
+	CHECK(der_time(0x17, (const unsigned char *)"700101000000Z", 13) == 0);
+	CHECK(der_time(0x17, (const unsigned char *)"491231235959Z", 13) == 2524607999LL);
+	CHECK(der_time(0x17, (const unsigned char *)"500101000000Z", 13) == -631152000LL);
+	CHECK(der_time(0x18, (const unsigned char *)"20380119031408Z", 15) == 2147483648LL);
+	CHECK(der_time(0x18, (const unsigned char *)"20240229120000Z", 15) == 1709208000LL);
+	CHECK(der_time(0x17, (const unsigned char *)"701301000000Z", 13) == -1);
+	CHECK(der_time(0x17, (const unsigned char *)"7001010000Z", 11) == -1);
+	CHECK(der_time(0x18, (const unsigned char *)"2024022912000Z0", 15) == -1);
+}
+
+static void test_chain_pem(void)
+{
+	static unsigned char buf[64];
+	struct chain ch;
+
+	CHECK(chain_from_pem("nothing here", 12, buf, sizeof buf, &ch) == -1);
+	CHECK(chain_from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n", 33, buf, sizeof buf, &ch) == -1);
+	{
+		static const char one[] = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+
+		CHECK(chain_from_pem(one, strlen(one), buf, sizeof buf, &ch) == 1);
+	}
+	CHECK(ch.len[0] == 3);
+}
+
+/* ---- ACME helpers ---- */
+
+static void test_names(void)
+{
+	CHECK(acme_name_valid("example.org"));
+	CHECK(acme_name_valid("a-b.c-d.example"));
+	CHECK(acme_name_valid("xn--bcher-kva.example"));
+	CHECK(!acme_name_valid("Example.org"));  /* main lowercases first */
+	CHECK(!acme_name_valid("localhost"));
+	CHECK(!acme_name_valid("-a.example"));
+	CHECK(!acme_name_valid("a-.example"));
+	CHECK(!acme_name_valid("a..example"));
+	CHECK(!acme_name_valid(".example"));
+	CHECK(!acme_name_valid("example."));
+	CHECK(!acme_name_valid("*.example.org"));
+	CHECK(!acme_name_valid("a_b.example"));
+	CHECK(!acme_name_valid("exa mple.org"));
+	CHECK(!acme_name_valid("a.example/../x"));
+	CHECK(!acme_name_valid(""));
+	{
+		char l[80];
+
+		memset(l, 'a', 64);
+		memcpy(l + 64, ".org", 5);
+		CHECK(!acme_name_valid(l));     /* 64-character label */
+		CHECK(acme_name_valid(l + 1));  /* 63 is the limit */
+	}
+}
+
+static void test_problem_line(void)
+{
+	char out[512];
+	static const char p1[] =
+		"{\"type\":\"urn:ietf:params:acme:error:rejectedIdentifier\",\"detail\":\"Error creating new "
+		"order\",\"subproblems\":[{\"type\":\"urn:ietf:params:acme:error:malformed\",\"detail\":\"bad "
+		"name\",\"identifier\":{\"type\":\"dns\",\"value\":\"x.example\"}}]}";
+	static const char p2[] =
+		"{\"type\":\"urn:ietf:params:acme:error:malformed\",\"detail\":\"evil\\u001b[31m\\nline\"}";
+
+	acme_problem_line(p1, strlen(p1), out, sizeof out);
+	CHECK(strcmp(out, "rejectedIdentifier: Error creating new order (x.example: malformed: bad name)") == 0);
+	/* Control characters from the network never reach the terminal. */
+	acme_problem_line(p2, strlen(p2), out, sizeof out);
+	CHECK(strcmp(out, "malformed: evil?[31m?line") == 0);
+	acme_problem_line(p1, strlen(p1), out, 20);
+	CHECK(strlen(out) == 19 && strcmp(out + 16, "...") == 0);
+	acme_problem_line("not json \x07", 10, out, sizeof out);
+	CHECK(strcmp(out, "not json ?") == 0);
+}
+
+static void test_sanitize(void)
+{
+	char out[8];
+
+	CHECK(strcmp(sanitize(out, sizeof out, "ab\x01\xff", 4), "ab??") == 0);
+	CHECK(strcmp(sanitize(out, sizeof out, "abcdefghij", 10), "abcd...") == 0);
+	CHECK(strcmp(sanitize(out, sizeof out, "abcdefg", 7), "abcdefg") == 0);
+}
+
+/* ---- http-01 responder answers ---- */
+
+static size_t answer(const struct responder *r, const char *req, char *out, size_t cap)
+{
+	return responder_answer(r, req, strlen(req), out, cap);
+}
+
+static void test_responder_answer(void)
+{
+	static struct responder r;
+	char out[512];
+	size_t n;
+
+	responder_init(&r);
+	CHECK(responder_add(&r, "tok_en-1", "tok_en-1.thumb") == 0);
+	CHECK(responder_add(&r, "../etc/passwd", "x") == -1);
+	CHECK(responder_add(&r, "a/b", "x") == -1);
+	n = answer(&r, "GET /.well-known/acme-challenge/tok_en-1 HTTP/1.1\r\nHost: a\r\n\r\n", out, sizeof out);
+	CHECK(n > 0 && strncmp(out, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	CHECK(strstr(out, "Content-Type: text/plain\r\n") != NULL);
+	CHECK(n > 14 && strcmp(out + n - 14, "tok_en-1.thumb") == 0);
+	n = answer(&r, "HEAD /.well-known/acme-challenge/tok_en-1 HTTP/1.1\r\n\r\n", out,
+			     sizeof out);
+	CHECK(n > 0 && strncmp(out, "HTTP/1.1 200 OK", 15) == 0 && strstr(out, "thumb") == NULL &&
+	      strstr(out, "Content-Length: 14") != NULL);
+	n = answer(&r, "GET /.well-known/acme-challenge/other HTTP/1.1\r\n\r\n", out, sizeof out);
+	CHECK(n > 0 && strncmp(out, "HTTP/1.1 404", 12) == 0);
+	n = answer(&r, "GET /.well-known/acme-challenge/tok_en-12 HTTP/1.1\r\n\r\n", out, sizeof out);
+	CHECK(n > 0 && strncmp(out, "HTTP/1.1 404", 12) == 0);
+	n = answer(&r, "GET / HTTP/1.1\r\n\r\n", out, sizeof out);
+	CHECK(n > 0 && strncmp(out, "HTTP/1.1 404", 12) == 0);
+	n = answer(&r, "POST /.well-known/acme-challenge/tok_en-1 HTTP/1.1\r\n\r\n", out, sizeof out);
+	CHECK(n > 0 && strncmp(out, "HTTP/1.1 405", 12) == 0);
+	CHECK(answer(&r, "GET /.well-known/acme-challenge/tok_en-1 HTTP/1.1\r\n", out,
+			       sizeof out) == 0); /* incomplete */
+	responder_stop(&r);
+}
+
+/* ---- store ---- */
+
+static void test_store(void)
+{
+	char dir[256], path[512], buf[64], link[512];
+	struct stat st;
+	size_t len;
+	struct cert_files f1 = { "K1", "C1", "H1", "F1", "S1" }, f2 = { "K2", "C2", "H2", "F2", "S2" };
+
+	snprintf(dir, sizeof dir, "%s/store", tmpdir);
+	run_cmd("rm -rf test/tmp/unit/store");
+	CHECK(store_mkdirs(dir, 0700) == 0);
+	CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+	snprintf(path, sizeof path, "%s/secret", dir);
+	CHECK(store_write(path, "hello", 5, 0600) == 0);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 5);
+	CHECK(store_read(path, buf, sizeof buf, &len) == 0 && len == 5 && strcmp(buf, "hello") == 0);
+	CHECK(store_read(path, buf, 5, &len) == -1); /* larger than the cap */
+	snprintf(path, sizeof path, "%s/absent", dir);
+	CHECK(store_read(path, buf, sizeof buf, &len) == 1);
+	CHECK(store_install(dir, "a.example", &f1) == 0);
+	snprintf(path, sizeof path, "%s/a.example/key.pem", dir);
+	CHECK(store_read(path, buf, sizeof buf, &len) == 0 && strcmp(buf, "K1") == 0);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(store_install(dir, "a.example", &f2) == 0);
+	CHECK(store_read(path, buf, sizeof buf, &len) == 0 && strcmp(buf, "K2") == 0);
+	snprintf(path, sizeof path, "%s/a.example/fullchain.pem", dir);
+	CHECK(store_read(path, buf, sizeof buf, &len) == 0 && strcmp(buf, "F2") == 0);
+	snprintf(link, sizeof link, "%s/a.example", dir);
+	len = (size_t)readlink(link, buf, sizeof buf - 1);
+	CHECK(len == 13 && memcmp(buf, ".a.example.g2", 13) == 0);
+	/* The previous generation is gone. */
+	snprintf(path, sizeof path, "%s/.a.example.g1", dir);
+	CHECK(stat(path, &st) == -1 && errno == ENOENT);
+	/* A real directory in the way is not replaced. */
+	snprintf(path, sizeof path, "%s/b.example", dir);
+	CHECK(mkdir(path, 0700) == 0);
+	CHECK(store_install(dir, "b.example", &f1) == -1);
+	CHECK(store_account_dir(path, sizeof path, "/etc/picoacme", "https://localhost:14000/dir") == 0);
+	CHECK(strcmp(path, "/etc/picoacme/accounts/localhost_14000_dir") == 0);
+	CHECK(store_account_dir(path, sizeof path, "/d", "https://x/../../etc") == 0);
+	CHECK(strchr(path + 3, '/') == strstr(path + 3, "/x") || strstr(path, "..") == NULL ||
+	      strstr(path, "/..") == NULL);
+	CHECK(strstr(path, "/../") == NULL);
+}
+
+int main(void)
+{
+	run_cmd("mkdir -p test/tmp/unit");
+	RUN(test_b64url);
+	RUN(test_thumbprint_rfc7638);
+	RUN(test_rfc7515_a3);
+	RUN(test_jws_own);
+	RUN(test_key_authorization);
+	RUN(test_json_read);
+	RUN(test_json_unescape);
+	RUN(test_json_write);
+	RUN(test_url_parse);
+	RUN(test_chunked);
+	RUN(test_csr_openssl);
+	RUN(test_key_pem_errors);
+	RUN(test_der_time);
+	RUN(test_chain_pem);
+	RUN(test_names);
+	RUN(test_problem_line);
+	RUN(test_sanitize);
+	RUN(test_responder_answer);
+	RUN(test_store);
+	printf("unit: %d passed, %d failed\n", tests_passed, tests_failed);
+	return tests_failed ? 1 : 0;
+}
