@@ -21,7 +21,7 @@ BUILD_PKGS := gcc make libbearssl-dev libjsmn-dev
 TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 curl
 STATIC_PKGS := musl-tools dpkg-dev
 
-.PHONY: all static test unit e2e demo deps deps-test deps-static lint clean bench
+.PHONY: all static test unit e2e demo deps deps-test deps-static lint clean bench fuzz
 
 all: picoacme
 
@@ -40,6 +40,27 @@ $(BUILD)/unit-san: $(SRCS) $(HDRS) test/unit.c Makefile | $(BUILD)
 
 $(BUILD):
 	mkdir -p $@
+
+# ---- fuzzing ----
+# Every parser has a target in fuzz/. `make fuzz` runs each under libFuzzer
+# (clang) for FUZZ_SECONDS; `make test` replays the committed corpora through
+# gcc ASan+UBSan builds of the same targets.
+FUZZ_TARGETS := json http pem
+FUZZ_SECONDS ?= 60
+
+$(BUILD)/fuzz-%-replay: fuzz/%.c fuzz/driver.c fuzz/fuzz.h $(SRCS) $(HDRS) | $(BUILD)
+	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) -o $@ fuzz/$*.c fuzz/driver.c $(SRCS) $(LIBS)
+
+$(BUILD)/fuzz-%: fuzz/%.c fuzz/fuzz.h $(SRCS) $(HDRS) | $(BUILD)
+	clang $(WARN) $(DEFS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ fuzz/$*.c $(SRCS) $(LIBS)
+
+fuzz: $(addprefix $(BUILD)/fuzz-,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz-corpus/$$t; \
+		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+		$(BUILD)/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=0 \
+			$(BUILD)/fuzz-corpus/$$t fuzz/corpus/$$t 2>&1 | tail -3 || exit 1; \
+	done
 
 # ---- Debian packages ----
 # Installs what is missing when run as root; otherwise names what to install.
@@ -90,7 +111,8 @@ static: picoacme-static
 
 # ---- tests ----
 test: deps-test
-	@$(MAKE) --no-print-directory $(BUILD)/unit $(BUILD)/unit-san $(BUILD)/picoacme-test picoacme
+	@$(MAKE) --no-print-directory $(BUILD)/unit $(BUILD)/unit-san $(BUILD)/picoacme-test picoacme \
+		$(addprefix $(BUILD)/fuzz-,$(addsuffix -replay,$(FUZZ_TARGETS)))
 	@test/run.sh
 
 unit: $(BUILD)/unit $(BUILD)/unit-san

@@ -621,7 +621,7 @@ static void copy_value(char *dst, size_t cap, const char *s, const char *e)
 
 /* Resolves a Location/Link target against the current origin. Only https://
  * results are accepted; anything else leaves dst empty. */
-static void set_url(struct http_client *c, char *dst, size_t cap, const char *s, const char *e)
+static void set_url(const struct http_client *c, char *dst, size_t cap, const char *s, const char *e)
 {
 	char tmp[HTTP_MAX_URL];
 	struct url u;
@@ -642,7 +642,7 @@ static void set_url(struct http_client *c, char *dst, size_t cap, const char *s,
 }
 
 /* Link: <url>;rel="up", <url2>; rel=alternate */
-static void parse_link(struct http_client *c, struct http_response *r, const char *s, const char *e)
+static void parse_link(const struct http_client *c, struct http_response *r, const char *s, const char *e)
 {
 	while (s < e) {
 		const char *lt = memchr(s, '<', (size_t)(e - s)), *gt, *p, *next;
@@ -701,23 +701,20 @@ static long parse_retry_after(const char *s, const char *e)
 	return v < 0 ? 0 : v;
 }
 
-struct framing {
-	long long content_length; /* -1 when absent */
-	int chunked;
-	int close;
-};
-
-static int parse_headers(struct http_client *c, struct http_response *r,
-			 char *hdr, size_t hlen, struct framing *f)
+int http_parse_head(const struct http_client *c, struct http_response *r,
+		    const char *hdr, size_t hlen, struct http_framing *f)
 {
-	char *line = hdr, *end = hdr + hlen, *eol;
-	char *sp;
+	const char *line = hdr, *end = hdr + hlen, *eol, *sp;
 
 	f->content_length = -1;
 	f->chunked = 0;
 	f->close = 0;
+	r->status = 0;
+	r->nonce[0] = r->location[0] = r->link_up[0] = r->content_type[0] = '\0';
+	r->nalt = 0;
+	r->retry_after = -1;
 	eol = memchr(line, '\n', (size_t)(end - line));
-	if (eol == NULL || strncmp(line, "HTTP/1.", 7) != 0)
+	if (eol == NULL || hlen < 8 || strncmp(line, "HTTP/1.", 7) != 0)
 		return -1;
 	sp = memchr(line, ' ', (size_t)(eol - line));
 	if (sp == NULL || eol - sp < 4 || !isdigit((unsigned char)sp[1]) ||
@@ -793,7 +790,7 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 	int v6 = strchr(u->host, ':') != NULL;
 	int n, got_any = 0, head = strcmp(method, "HEAD") == 0;
 	size_t hlen = 0, hend = 0;
-	struct framing f;
+	struct http_framing f;
 
 	n = snprintf(req, sizeof req,
 		     "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
@@ -834,7 +831,7 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 			break;
 		}
 	}
-	if (parse_headers(c, r, c->hdr, hend, &f) < 0) {
+	if (http_parse_head(c, r, c->hdr, hend, &f) < 0) {
 		err("%s: malformed HTTP response", url);
 		return XCH_FAIL;
 	}
@@ -958,9 +955,6 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		int fresh = 0, x;
 
 		r->status = 0;
-		r->nonce[0] = r->location[0] = r->link_up[0] = r->content_type[0] = '\0';
-		r->nalt = 0;
-		r->retry_after = -1;
 		r->body_len = 0;
 		if (c->fd >= 0 && (strcmp(c->host, u.host) != 0 || strcmp(c->port, u.port) != 0))
 			http_close(c);

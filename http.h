@@ -110,6 +110,20 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		 const char *content_type, const char *accept,
 		 const char *body, size_t body_len, struct http_response *r);
 
+/* How the body of a response is delimited. */
+struct http_framing {
+	long long content_length; /* -1 when absent */
+	int chunked;
+	int close;
+};
+
+/* Parses a response head (status line and header fields, hlen bytes, up to
+ * and including the blank line) into r and f. Relative Location/Link
+ * targets resolve against c's host and port; non-https ones are dropped.
+ * Returns 0, or -1 when the head is malformed. Exposed for fuzzing. */
+int http_parse_head(const struct http_client *c, struct http_response *r,
+		    const char *hdr, size_t hlen, struct http_framing *f);
+
 /* Closes the connection (TLS close_notify when possible). */
 void http_close(struct http_client *c);
 

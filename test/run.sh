@@ -37,6 +37,14 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 suite "unit (plain, -Werror)" build/unit
 suite "unit (ASan+UBSan)" build/unit-san
+fuzz_replay() {
+	local p=0 f=0 t
+	for t in json http pem; do
+		if build/fuzz-$t-replay fuzz/corpus/$t/*; then p=$((p + 1)); else f=$((f + 1)); echo "fuzz corpus $t: FAILED"; fi
+	done
+	echo "fuzz corpora: $p passed, $f failed"
+}
+suite "fuzz corpora replayed (ASan+UBSan)" fuzz_replay
 suite "end-to-end against Pebble (ASan+UBSan binary)" test/e2e.sh build/picoacme-test
 suite "end-to-end smoke (plain binary)" env E2E_ONLY=smoke test/e2e.sh ./picoacme
 echo "$total_pass passed, $total_fail failed"
