@@ -547,15 +547,36 @@ out:
 	return ret;
 }
 
+/* Sends close_notify without waiting for the peer's (RFC 5246 §7.2.1 allows
+ * it). br_sslio_close is not used: it waits for the peer and can spin when
+ * unread application data is left in the engine. */
+static void tls_shutdown(struct http_client *c)
+{
+	br_ssl_engine_context *eng = &c->sc.eng;
+
+	c->deadline = now_ms() + 500;
+	br_ssl_engine_close(eng);
+	for (int i = 0; i < 4; i++) {
+		unsigned char *buf;
+		size_t len;
+		int w;
+
+		if (!(br_ssl_engine_current_state(eng) & BR_SSL_SENDREC))
+			break;
+		buf = br_ssl_engine_sendrec_buf(eng, &len);
+		w = sock_write(c, buf, len);
+		if (w <= 0)
+			break;
+		br_ssl_engine_sendrec_ack(eng, (size_t)w);
+	}
+}
+
 void http_close(struct http_client *c)
 {
 	if (c->fd < 0)
 		return;
-	if (c->tls_open) {
-		/* Best effort close_notify, bounded by a short deadline. */
-		c->deadline = now_ms() + 1000;
-		br_sslio_close(&c->io);
-	}
+	if (c->tls_open)
+		tls_shutdown(c);
 	close(c->fd);
 	c->fd = -1;
 	c->tls_open = 0;

@@ -13,7 +13,7 @@ rm -rf "$TMP"
 mkdir -p "$TMP"
 export PEBBLE_VA_NOSLEEP=1
 test/pebble.sh start "$PEB" || { echo "e2e: 0 passed, 1 failed"; exit 1; }
-trap 'test/pebble.sh stop "$PEB"; [ -n "${WEBPID:-}" ] && kill $WEBPID 2>/dev/null' EXIT
+trap 'test/pebble.sh stop "$PEB"; kill ${WEBPID:-} ${TLSPID:-} 2>/dev/null' EXIT
 SERVER=$(cat "$PEB/directory")
 LISTEN=127.0.0.1:5002
 curl -sfk https://127.0.0.1:15000/roots/0 >"$TMP/root.pem"
@@ -67,8 +67,7 @@ t_new_account_one_name() {
 		--http-listen $LISTEN || fail "issue failed"
 	check_cert "$D/one.example.test" one.example.test
 	[ "$(mode "$D")" = 700 ] || fail "config dir mode"
-	local acct
-	acct=$(echo "$D"/accounts/*)
+	local acct=$D/accounts/localhost_14000_dir
 	[ "$(mode "$acct")" = 700 ] || fail "account dir mode"
 	[ "$(mode "$acct/key.pem")" = 600 ] || fail "account key mode"
 	grep -q '^https://localhost:14000/my-account/' "$acct/url" || fail "account url not stored"
@@ -266,6 +265,69 @@ s.bind(("127.0.0.1", 5011)); s.listen(1); time.sleep(10)' &
 	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
 }
 
+# tls_server MODE PORT: starts test/tls_server.py with Pebble's certificate
+tls_server() {
+	python3 test/tls_server.py "$1" "$2" "$PEB/cert.pem" "$PEB/key.pem" 14000 >"$TMP/tls-$1.log" 2>&1 &
+	TLSPID=$!
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/"$2") 2>/dev/null && return; sleep 0.1; done
+	fail "tls_server $1 did not start"
+}
+
+t_reconnect_when_server_closes() {
+	local D=$TMP/s1
+	tls_server proxy-close 14443
+	"$BIN" issue -d reconnect.example.test --dir "$D" --server https://localhost:14443/dir --agree-tos \
+		--ca "$PEB/ca.pem" --http-listen $LISTEN -v 2>"$TMP/err"
+	local rc=$?
+	kill $TLSPID 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 0 ] || fail "issue through a closing proxy failed"
+	grep -q 'server closed the connection; reconnecting' "$TMP/err" || fail "no transparent reconnect"
+	grep -q 'localhost:14443/' "$TMP/err" || fail "did not go through the proxy"
+	check_cert "$D/reconnect.example.test" reconnect.example.test
+}
+
+# bad_server MODE EXPECTED-ERROR: picoacme fails with that error, writes nothing
+bad_server() {
+	local D=$TMP/s1 before start
+	before=$(tree_state "$D")
+	tls_server "$1" 14444
+	start=$(date +%s)
+	"$BIN" issue -d one.example.test --dir "$D" --server https://localhost:14444/dir --ca "$PEB/ca.pem" \
+		--http-listen $LISTEN --timeout 3 2>"$TMP/err"
+	local rc=$?
+	kill $TLSPID 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "exit status $rc"
+	grep -q "$2" "$TMP/err" || fail "expected error: $2"
+	[ $(($(date +%s) - start)) -le 8 ] || fail "took too long"
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+}
+t_drip_server() { bad_server drip 'https://localhost:14444/dir: timed out after 3000 ms'; }
+t_big_header() { bad_server big-header 'response headers exceed 16384 bytes'; }
+t_big_body() { bad_server big-body 'response body exceeds 1048576 bytes'; }
+t_http_links() { bad_server http-links 'field "newNonce" is missing or not an https:// URL'; }
+
+t_account_recovery() {
+	# The key is there but its URL was lost: found again with
+	# onlyReturnExisting, no --agree-tos needed, URL stored again.
+	local D=$TMP/s1 acct=$TMP/s1/accounts/localhost_14000_dir url
+	url=$(cat "$acct/url")
+	rm "$acct/url"
+	pico issue -d one.example.test --dir "$D" --http-listen $LISTEN 2>"$TMP/err" || { cat "$TMP/err"; fail "issue failed"; }
+	cat "$TMP/err"
+	grep -q "account $url (existing)" "$TMP/err" || fail "account not recovered"
+	[ "$(cat "$acct/url")" = "$url" ] || fail "account URL not stored again"
+}
+
+t_duplicate_and_uppercase_names() {
+	local D=$TMP/s1
+	pico issue -d Dup.Example.Test -d dup.example.test. -d www.dup.example.test -d DUP.example.test \
+		--dir "$D" --http-listen $LISTEN || fail "issue failed"
+	check_cert "$D/dup.example.test" dup.example.test www.dup.example.test
+	grep -qx 'names=dup.example.test www.dup.example.test' "$D/dup.example.test/settings" || fail "names not normalised"
+}
+
 run "new account + 1 name" t_new_account_one_name
 if [ "${E2E_ONLY:-}" = smoke ]; then
 	run "10 names with the existing account, one connection" t_ten_names_existing_account
@@ -289,6 +351,13 @@ run "silent server hits the request deadline" t_silent_server_times_out
 run "corrupt account key file" t_corrupt_account_key
 run "failed validation keeps the installed pair" t_failed_validation_keeps_old_pair
 run "responder port already in use" t_port_in_use
+run "transparent reconnect when the server closes" t_reconnect_when_server_closes
+run "server dripping one byte a second hits the deadline" t_drip_server
+run "oversized response headers" t_big_header
+run "oversized response body" t_big_body
+run "directory with http:// URLs" t_http_links
+run "account recovered with onlyReturnExisting" t_account_recovery
+run "duplicate and uppercase names" t_duplicate_and_uppercase_names
 
 echo "e2e: $passed passed, $failed failed"
 [ $failed = 0 ]

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Misbehaving HTTPS servers for picoacme's end-to-end tests (loopback only).
+
+  tls_server.py MODE PORT CERT KEY [UPSTREAM_PORT]
+
+MODE:
+  proxy-close  forwards each request to Pebble on 127.0.0.1:UPSTREAM_PORT and
+               closes the client connection after every response, without
+               announcing it (no "Connection: close")
+  drip         sends a response head one byte per second
+  big-header   sends 20 KiB of response header fields
+  big-body     announces and sends a 2 MiB body
+  http-links   serves a directory whose URLs are http://
+Serves at most 200 connections and exits after 120 seconds in any case.
+"""
+import socket
+import ssl
+import sys
+import threading
+import time
+
+mode, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+upstream = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+
+
+def read_request(conn):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = conn.recv(4096)
+        if not chunk:
+            return None
+        body += chunk
+    return head, body
+
+
+def forward(head, body):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", upstream)) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as up:
+            lines = [l for l in head.split(b"\r\n") if not l.lower().startswith(b"connection:")]
+            up.sendall(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n" + body)
+            resp = b""
+            while True:
+                chunk = up.recv(65536)
+                if not chunk:
+                    break
+                resp += chunk
+    # Drop the upstream's Connection: close so the client expects keep-alive.
+    rhead, _, rbody = resp.partition(b"\r\n\r\n")
+    lines = [l for l in rhead.split(b"\r\n") if not l.lower().startswith(b"connection:")]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + rbody
+
+
+def handle(conn):
+    try:
+        req = read_request(conn)
+        if req is None:
+            return
+        head, body = req
+        if mode == "proxy-close":
+            conn.sendall(forward(head, body))
+        elif mode == "drip":
+            for b in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}":
+                conn.sendall(bytes([b]))
+                time.sleep(1)
+        elif mode == "big-header":
+            conn.sendall(b"HTTP/1.1 200 OK\r\n" + b"X-Filler: " + b"a" * 20480 + b"\r\n\r\n")
+        elif mode == "big-body":
+            size = 2 * 1024 * 1024
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n" % size)
+            conn.sendall(b" " * size)
+        elif mode == "http-links":
+            base = b"http://localhost:%d" % port
+            js = (b'{"newNonce":"' + base + b'/nonce","newAccount":"' + base +
+                  b'/acct","newOrder":"' + base + b'/order"}')
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(js) + js)
+    except (OSError, ssl.SSLError):
+        pass
+    finally:
+        conn.close()
+
+
+def main():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(16)
+    srv.settimeout(1)
+    deadline = time.time() + 120
+    served = 0
+    while time.time() < deadline and served < 200:
+        try:
+            raw, _ = srv.accept()
+        except socket.timeout:
+            continue
+        served += 1
+        try:
+            conn = ctx.wrap_socket(raw, server_side=True)
+        except (OSError, ssl.SSLError):
+            raw.close()
+            continue
+        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+
+main()
