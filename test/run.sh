@@ -16,8 +16,8 @@ count() { # log: adds the "N passed, N failed" of its last summary line
 		echo "(no summary line: counted as one failure)"
 		return
 	fi
-	p=$(sed -E 's/.* ?([0-9]+) passed, ([0-9]+) failed.*/\1/' <<<"$line")
-	f=$(sed -E 's/.* ?([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+	p=$(sed -E 's/^(.*[^0-9])?([0-9]+) passed, ([0-9]+) failed.*$/\2/' <<<"$line")
+	f=$(sed -E 's/^(.*[^0-9])?([0-9]+) passed, ([0-9]+) failed.*$/\3/' <<<"$line")
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 }
