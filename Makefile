@@ -121,6 +121,11 @@ unit: $(BUILD)/unit $(BUILD)/unit-san
 demo: deps-test picoacme
 	test/demo.sh
 
+# A benchmark, never a test: prints a markdown table (see README.md).
+bench: picoacme-static
+	$(call need_pkgs,pebble openssl curl python3 uacme lego time xz-utils util-linux)
+	test/bench.sh
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -D_GNU_SOURCE --suppress=missingIncludeSystem $(SRCS) $(MAIN)

@@ -11,8 +11,11 @@ MODE:
   big-header   sends 20 KiB of response header fields
   big-body     announces and sends a 2 MiB body
   http-links   serves a directory whose URLs are http://
+  proxy-count  keep-alive proxy to Pebble that appends "conn" per accepted
+               connection and "METHOD PATH" per request to $COUNT_LOG
 Serves at most 200 connections and exits after 120 seconds in any case.
 """
+import os
 import socket
 import ssl
 import sys
@@ -64,8 +67,52 @@ def forward(head, body):
     return b"\r\n".join(lines) + b"\r\n\r\n" + rbody
 
 
+def forward_keepalive(head, body):
+    """One request upstream as HTTP/1.0 (so the body ends at EOF), answered
+    downstream as HTTP/1.1 with a Content-Length the client can keep alive on."""
+    lines = [l for l in head.split(b"\r\n") if not l.lower().startswith(b"connection:")]
+    method, path, _ = lines[0].split(b" ", 2)
+    lines[0] = method + b" " + path + b" HTTP/1.0"
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", upstream)) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as up:
+            up.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + body)
+            resp = b""
+            while True:
+                chunk = up.recv(65536)
+                if not chunk:
+                    break
+                resp += chunk
+    rhead, _, rbody = resp.partition(b"\r\n\r\n")
+    out = [l for l in rhead.split(b"\r\n") if l.split(b":")[0].strip().lower()
+           not in (b"content-length", b"transfer-encoding", b"connection")]
+    out[0] = b"HTTP/1.1" + out[0][8:]
+    if method != b"HEAD":
+        out.append(b"Content-Length: %d" % len(rbody))
+    return b"\r\n".join(out) + b"\r\n\r\n" + rbody
+
+
+count_lock = threading.Lock()
+
+
+def count(line):
+    with count_lock, open(os.environ["COUNT_LOG"], "ab") as f:
+        f.write(line + b"\n")
+
+
 def handle(conn):
     try:
+        if mode == "proxy-count":
+            count(b"conn")
+            while True:
+                req = read_request(conn)
+                if req is None:
+                    return
+                head, body = req
+                count(b" ".join(head.split(b"\r\n")[0].split(b" ")[:2]))
+                conn.sendall(forward_keepalive(head, body))
         req = read_request(conn)
         if req is None:
             return
@@ -103,9 +150,9 @@ def main():
     srv.bind(("127.0.0.1", port))
     srv.listen(16)
     srv.settimeout(1)
-    deadline = time.time() + 120
+    deadline = time.time() + float(os.environ.get("SERVER_SECONDS", "120"))
     served = 0
-    while time.time() < deadline and served < 200:
+    while time.time() < deadline and served < int(os.environ.get("SERVER_CONNECTIONS", "200")):
         try:
             raw, _ = srv.accept()
         except socket.timeout:

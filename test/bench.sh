@@ -1,0 +1,166 @@
+#!/bin/bash
+# `make bench`: picoacme beside uacme and lego against the same local Pebble.
+# A benchmark, not a test: it prints a markdown table and never fails on a
+# number. Scenarios: (a) new account + 1 name, (b) 10 names with an existing
+# account, (c) 100 names with an existing account. For each: median wall and
+# CPU seconds over BENCH_RUNS runs (default 3), peak RSS of the largest
+# process, and, from one run through a counting keep-alive proxy, the TCP
+# connections to the CA and the ACME requests made.
+set -eu
+cd "$(dirname "$0")/.."
+RUNS=${BENCH_RUNS:-3}
+RUNS_C=${BENCH_RUNS_C:-1} # 100 names: lego alone needs minutes a run
+TMP=$PWD/test/tmp/bench
+PEB=$TMP/pebble
+PICO=$PWD/picoacme-static
+rm -rf "$TMP"
+mkdir -p "$TMP/www/.well-known/acme-challenge"
+export PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0
+test/pebble.sh start "$PEB" >/dev/null
+WEB= PROXY=
+cleanup() {
+	kill $WEB $PROXY 2>/dev/null || true
+	test/pebble.sh stop "$PEB"
+}
+trap cleanup EXIT
+DIRECT=https://localhost:14000/dir
+COUNTED=https://localhost:14445/dir
+cat /etc/ssl/certs/ca-certificates.crt "$PEB/ca.pem" >"$TMP/bundle.pem"
+LISTEN=127.0.0.1:5002
+
+clients=(picoacme)
+command -v uacme >/dev/null && clients+=(uacme)
+command -v lego >/dev/null && clients+=(lego)
+
+# uacme has no CA-file option: it sees a bundle with Pebble's CA through a
+# private mount namespace, leaving the machine's trust store alone.
+uacme_ns() {
+	unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"' \
+		"$TMP/bundle.pem" "$@"
+}
+
+web_start() { # static server for uacme's webroot hook
+	python3 -m http.server 5002 --bind 127.0.0.1 --directory "$TMP/www" >/dev/null 2>&1 &
+	WEB=$!
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/5002) 2>/dev/null && return; sleep 0.1; done
+}
+web_stop() { kill $WEB 2>/dev/null || true; wait $WEB 2>/dev/null || true; WEB=; }
+
+names() { # prefix count -> "-d a -d b" style list for the client
+	local i
+	for i in $(seq 1 "$2"); do echo "$1-$i.bench.test"; done
+}
+
+# cmd CLIENT SERVER STATE NEWACCOUNT NAMES...: one issuance
+cmd() {
+	local client=$1 server=$2 state=$3 new=$4
+	shift 4
+	local args=() n
+	case $client in
+	picoacme)
+		for n in "$@"; do args+=(-d "$n"); done
+		"$PICO" issue "${args[@]}" --dir "$state" --server "$server" --ca "$PEB/ca.pem" \
+			--agree-tos --email bench@example.org --http-listen $LISTEN
+		;;
+	uacme)
+		if [ "$new" = 1 ]; then
+			uacme_ns uacme -c "$state" -a "$server" -t EC -b 256 -y new bench@example.org >/dev/null || return 1
+		fi
+		UACME_CHALLENGE_PATH=$TMP/www/.well-known/acme-challenge uacme_ns uacme -c "$state" \
+			-a "$server" -t EC -b 256 -h /usr/share/uacme/uacme.sh issue "$@"
+		;;
+	lego)
+		for n in "$@"; do args+=(-d "$n"); done
+		LEGO_CA_CERTIFICATES=$PEB/ca.pem lego --server "$server" --accept-tos \
+			--email bench@example.org --path "$state" --key-type ec256 --http \
+			--http.port $LISTEN "${args[@]}" run
+		;;
+	esac
+}
+
+export -f cmd uacme_ns
+export PICO PEB TMP LISTEN
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
+
+declare -A WALL CPU RSS CONNS REQS
+scen_count=(1 10 100)
+scen_name=("a: new account + 1 name" "b: 10 names, existing account" "c: 100 names, existing account")
+
+for client in "${clients[@]}"; do
+	[ "$client" = uacme ] && web_start
+	# Accounts for scenarios b and c, created outside the measurements.
+	cmd "$client" "$DIRECT" "$TMP/$client-acct" 1 "setup-$client.bench.test" >"$TMP/log" 2>&1 ||
+		{ echo "bench: $client could not get a first certificate:"; tail -5 "$TMP/log"; exit 1; }
+	for s in 0 1 2; do
+		: >"$TMP/wall" && : >"$TMP/cpu" && : >"$TMP/rss"
+		runs=$RUNS
+		[ $s = 2 ] && runs=$RUNS_C
+		for r in $(seq 1 "$runs"); do
+			if [ $s = 0 ]; then state=$TMP/$client-new-$r new=1; else state=$TMP/$client-acct new=0; fi
+			# shellcheck disable=SC2046
+			/usr/bin/time -f "%e %U %S %M" -o "$TMP/time" bash -c 'cmd "$@"' _ \
+				"$client" "$DIRECT" "$state" $new $(names "$client-$s-$r" "${scen_count[$s]}") >"$TMP/log" 2>&1 ||
+				{ echo "bench: $client failed in scenario ${scen_name[$s]}:"; tail -5 "$TMP/log"; exit 1; }
+			read -r e u sy m <"$TMP/time"
+			echo "$e" >>"$TMP/wall"
+			awk -v u="$u" -v s="$sy" 'BEGIN {printf "%.2f\n", u + s}' >>"$TMP/cpu"
+			echo "$m" >>"$TMP/rss"
+		done
+		WALL[$client,$s]=$(median <"$TMP/wall")
+		CPU[$client,$s]=$(median <"$TMP/cpu")
+		RSS[$client,$s]=$(median <"$TMP/rss")
+	done
+	[ "$client" = uacme ] && web_stop
+done
+
+# Counting runs: the same scenarios through the counting proxy.
+export COUNT_LOG=$TMP/count.log
+python3 test/tls_server.py proxy-count 14445 "$PEB/cert.pem" "$PEB/key.pem" 14000 >"$TMP/proxy.log" 2>&1 &
+PROXY=$!
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/14445) 2>/dev/null && break; sleep 0.1; done
+for client in "${clients[@]}"; do
+	[ "$client" = uacme ] && web_start
+	cmd "$client" "$COUNTED" "$TMP/$client-cacct" 1 "csetup-$client.bench.test" >"$TMP/log" 2>&1 ||
+		{ echo "bench: $client failed through the counting proxy:"; tail -5 "$TMP/log"; exit 1; }
+	for s in 0 1 2; do
+		if [ $s = 0 ]; then state=$TMP/$client-cnew new=1; else state=$TMP/$client-cacct new=0; fi
+		: >"$COUNT_LOG"
+		# shellcheck disable=SC2046
+		cmd "$client" "$COUNTED" "$state" $new $(names "$client-c$s" "${scen_count[$s]}") >"$TMP/log" 2>&1 ||
+			{ echo "bench: $client failed through the counting proxy:"; tail -5 "$TMP/log"; exit 1; }
+		CONNS[$client,$s]=$(grep -c '^conn$' "$COUNT_LOG" || true)
+		REQS[$client,$s]=$(grep -vc '^conn$' "$COUNT_LOG" || true)
+	done
+	[ "$client" = uacme ] && web_stop
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
+
+size_of() { stat -L -c %s "$1"; }
+pico_size=$(size_of "$PICO")
+pico_xz=$(xz -9 -c "$PICO" | wc -c)
+echo
+echo "### picoacme vs uacme and lego against Pebble ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m), median of $RUNS runs, $RUNS_C for c)"
+echo
+echo "| scenario | client | wall s | CPU s | peak RSS KiB | TCP connections | ACME requests |"
+echo "|---|---|---|---|---|---|---|"
+for s in 0 1 2; do
+	for client in "${clients[@]}"; do
+		echo "| ${scen_name[$s]} | $client | ${WALL[$client,$s]} | ${CPU[$client,$s]} | ${RSS[$client,$s]} | ${CONNS[$client,$s]} | ${REQS[$client,$s]} |"
+	done
+	for client in "${clients[@]}"; do
+		[ "$client" = picoacme ] && continue
+		echo "| ${scen_name[$s]} | picoacme/$client | $(ratio "${WALL[picoacme,$s]}" "${WALL[$client,$s]}") | $(ratio "${CPU[picoacme,$s]}" "${CPU[$client,$s]}") | $(ratio "${RSS[picoacme,$s]}" "${RSS[$client,$s]}") | $(ratio "${CONNS[picoacme,$s]}" "${CONNS[$client,$s]}") | $(ratio "${REQS[picoacme,$s]}" "${REQS[$client,$s]}") |"
+	done
+done
+echo
+echo "| client | binary bytes | with shared libraries | xz -9 bytes |"
+echo "|---|---|---|---|"
+echo "| picoacme-static | $pico_size | $pico_size (static) | $pico_xz |"
+for client in "${clients[@]}"; do
+	[ "$client" = picoacme ] && continue
+	bin=$(command -v "$client")
+	libs=$(ldd "$bin" 2>/dev/null | awk '/=> \// {print $3}' | xargs -r stat -L -c %s | awk '{s+=$1} END {print s+0}')
+	echo "| $client | $(size_of "$bin") | $(($(size_of "$bin") + libs)) | $(xz -9 -c "$bin" | wc -c) |"
+done
