@@ -5,13 +5,15 @@
 #   make demo       installs what is missing, builds, issues a certificate from a local Pebble
 #   make lint       cppcheck and clang-tidy
 
-SRCS    := util.c json.c jws.c key.c cert.c http.c store.c challenge.c acme.c
+SRCS    := util.c json.c jws.c key.c cert.c http.c store.c challenge.c acme.c issue.c renew.c
 MAIN    := main.c
 HDRS    := $(SRCS:.c=.h)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
-DEFS    := -D_GNU_SOURCE
+# The build time is the earliest time a clock may read (renew's clock check).
+BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+DEFS    := -D_GNU_SOURCE -DPICOACME_BUILD_EPOCH=$(BUILD_EPOCH)
 LIBS    := -lbearssl
 BUILD   := build
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

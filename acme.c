@@ -1,11 +1,13 @@
 /* acme.c - see acme.h */
 #include "acme.h"
+#include "cert.h"
 #include "jws.h"
 #include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ERR_PREFIX "urn:ietf:params:acme:error:"
 #define PROBLEM_LINE_MAX 512
@@ -15,6 +17,7 @@ int acme_init(struct acme *a, struct http_client *http)
 	memset(a, 0, sizeof *a);
 	a->http = http;
 	a->poll_timeout_ms = ACME_POLL_TIMEOUT_MS;
+	a->retry_after = -1;
 	a->jws = malloc(ACME_MAX_JWS);
 	a->payload = malloc(ACME_MAX_JWS);
 	if (a->jws == NULL || a->payload == NULL) {
@@ -179,6 +182,7 @@ static int post(struct acme *a, const char *url, const char *payload, int use_jw
 		take_nonce(a);
 		if (a->resp.status >= 200 && a->resp.status < 300)
 			return 0;
+		a->retry_after = a->resp.retry_after;
 		report_problem(a, url, attempt < ACME_BADNONCE_RETRIES ? ERR_PREFIX "badNonce" : NULL);
 		if (strcmp(a->problem_type, ERR_PREFIX "badNonce") == 0 &&
 		    attempt < ACME_BADNONCE_RETRIES) {
@@ -238,11 +242,33 @@ int acme_get_directory(struct acme *a, const char *url)
 	    get_url(a, 0, "revokeCert", a->dir.revoke_cert, HTTP_MAX_URL, url, 0) < 0 ||
 	    get_url(a, 0, "keyChange", a->dir.key_change, HTTP_MAX_URL, url, 0) < 0)
 		return -1;
+	if (get_url(a, 0, "renewalInfo", a->dir.renewal_info, HTTP_MAX_URL, url, 0) < 0)
+		return -1;
 	meta = json_get(&a->doc, 0, "meta");
 	a->dir.terms_of_service[0] = '\0';
 	if (json_get_string(&a->doc, meta, "termsOfService", a->dir.terms_of_service,
 			    HTTP_MAX_URL) < 0)
 		a->dir.terms_of_service[0] = '\0';
+	a->dir.eab_required = json_true(&a->doc, json_get(&a->doc, meta, "externalAccountRequired"));
+	a->dir.profiles[0] = '\0';
+	{
+		int p = json_get(&a->doc, meta, "profiles"), k, n = 0;
+		size_t used = 0;
+
+		if (p >= 0 && a->doc.tok[p].type == JSMN_OBJECT) {
+			k = p + 1;
+			for (int i = 0; i < a->doc.tok[p].size; i++, k = json_skip(&a->doc, k + 1)) {
+				char name[64];
+
+				if (json_string(&a->doc, k, name, sizeof name) < 0 ||
+				    used + strlen(name) + 2 > sizeof a->dir.profiles)
+					continue;
+				used += (size_t)snprintf(a->dir.profiles + used,
+							 sizeof a->dir.profiles - used, "%s%s",
+							 n++ ? " " : "", name);
+			}
+		}
+	}
 	msg("directory %s", url);
 	return 0;
 }
@@ -250,9 +276,9 @@ int acme_get_directory(struct acme *a, const char *url)
 /* ---- account ---- */
 
 int acme_account(struct acme *a, const struct key *k, const char *kid,
-		 const char *email, int agree_tos)
+		 const char *email, int agree_tos, const struct acme_eab *eab)
 {
-	char tos[160];
+	char tos[160], eab_jws[2048];
 	struct jw w;
 	int rc;
 
@@ -268,11 +294,35 @@ int acme_account(struct acme *a, const struct key *k, const char *kid,
 		}
 		return 0;
 	}
+	eab_jws[0] = '\0';
+	if (agree_tos && eab != NULL && eab->kid != NULL) {
+		unsigned char hk[256];
+		int hl = b64url_decode(hk, sizeof hk, eab->hmac_key, strlen(eab->hmac_key));
+
+		if (hl <= 0) {
+			err("--eab-hmac-key: not base64url");
+			return -1;
+		}
+		rc = jws_eab(k, eab->kid, hk, (size_t)hl, a->dir.new_account, eab_jws, sizeof eab_jws);
+		wipe(hk, sizeof hk);
+		if (rc < 0) {
+			err("cannot build the external account binding");
+			return -1;
+		}
+	} else if (agree_tos && a->dir.eab_required) {
+		err("%s requires external account binding: pass --eab-kid and --eab-hmac-key "
+		    "from your CA account", a->dir.new_account);
+		return -1;
+	}
 	jw_init(&w, a->payload, ACME_MAX_JWS);
 	jw_obj_begin(&w);
 	if (agree_tos) {
 		jw_key(&w, "termsOfServiceAgreed");
 		jw_bool(&w, 1);
+		if (eab_jws[0] != '\0') {
+			jw_key(&w, "externalAccountBinding");
+			jw_raw(&w, eab_jws);
+		}
 		if (email != NULL) {
 			char mailto[300];
 
@@ -463,7 +513,8 @@ static int prepare_authz(struct acme *a, struct authz *az, size_t n, struct resp
 	return 0;
 }
 
-static int new_order(struct acme *a, const char *const *names, size_t nnames, char *order_url)
+static int new_order(struct acme *a, const char *const *names, size_t nnames,
+		     const struct acme_order_opts *opts, char *order_url)
 {
 	struct jw w;
 
@@ -480,6 +531,14 @@ static int new_order(struct acme *a, const char *const *names, size_t nnames, ch
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
+	if (opts->profile != NULL) {
+		jw_key(&w, "profile");
+		jw_str(&w, opts->profile);
+	}
+	if (opts->replaces != NULL) {
+		jw_key(&w, "replaces");
+		jw_str(&w, opts->replaces);
+	}
 	jw_obj_end(&w);
 	if (jw_finish(&w) < 0) {
 		err("order for %zu names does not fit in %d bytes", nnames, ACME_MAX_JWS);
@@ -536,8 +595,55 @@ out:
 	return ret;
 }
 
+/* Topmost issuer CN of a PEM chain (the issuer of its last certificate). */
+static int chain_top_issuer(const char *pem, size_t len, char *cn, size_t cap)
+{
+	unsigned char *der = malloc(len + 1);
+	struct chain ch;
+	struct cert_ids ids;
+	int ret = -1;
+
+	if (der != NULL && chain_from_pem(pem, len, der, len + 1, &ch) > 0 &&
+	    cert_ids(der + ch.off[ch.n - 1], ch.len[ch.n - 1], &ids) == 0) {
+		str_copy(cn, cap, ids.issuer_cn);
+		ret = 0;
+	}
+	free(der);
+	return ret;
+}
+
+/* Downloads the certificate chain, choosing the alternate whose topmost
+ * issuer CN is `preferred` when one is offered. 0 or -1. */
+static int download_chain(struct acme *a, const char *cert_url, const char *preferred)
+{
+	static const char accept[] = "application/pem-certificate-chain";
+	char alt[HTTP_MAX_ALT][HTTP_MAX_URL], cn[128];
+	int nalt;
+
+	if (post(a, cert_url, NULL, 0, accept, NULL) < 0)
+		return -1;
+	if (preferred == NULL ||
+	    (chain_top_issuer(a->resp.body, a->resp.body_len, cn, sizeof cn) == 0 &&
+	     strcmp(cn, preferred) == 0))
+		return 0;
+	nalt = a->resp.nalt;
+	memcpy(alt, a->resp.link_alt, sizeof alt);
+	for (int i = 0; i < nalt; i++) {
+		if (post(a, alt[i], NULL, 0, accept, NULL) < 0)
+			return -1;
+		if (chain_top_issuer(a->resp.body, a->resp.body_len, cn, sizeof cn) == 0 &&
+		    strcmp(cn, preferred) == 0) {
+			msg("using the alternate chain issued by \"%s\"", cn);
+			return 0;
+		}
+	}
+	msg("no chain issued by \"%s\" is offered; using the default chain", preferred);
+	return nalt > 0 ? post(a, cert_url, NULL, 0, accept, NULL) : 0;
+}
+
 int acme_issue(struct acme *a, const char *const *names, size_t nnames,
-	       const struct key *cert_key, struct responder *resp)
+	       const struct key *cert_key, struct responder *resp,
+	       const struct acme_order_opts *opts)
 {
 	char order_url[HTTP_MAX_URL], finalize_url[HTTP_MAX_URL], cert_url[HTTP_MAX_URL];
 	struct authz *az = NULL;
@@ -546,7 +652,7 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 
 	msg("ordering a certificate for %zu name%s (%s%s)", nnames, nnames == 1 ? "" : "s",
 	    names[0], nnames > 1 ? ", ..." : "");
-	if (new_order(a, names, nnames, order_url) < 0)
+	if (new_order(a, names, nnames, opts, order_url) < 0)
 		goto out;
 	if (get_url(a, 0, "finalize", finalize_url, sizeof finalize_url, order_url, 1) < 0)
 		goto out;
@@ -598,7 +704,7 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 		goto out;
 	if (get_url(a, 0, "certificate", cert_url, sizeof cert_url, order_url, 1) < 0)
 		goto out;
-	if (post(a, cert_url, NULL, 0, "application/pem-certificate-chain", NULL) < 0)
+	if (download_chain(a, cert_url, opts->preferred_chain) < 0)
 		goto out;
 	msg("certificate downloaded");
 	ret = 0;
@@ -606,4 +712,207 @@ out:
 	responder_stop(resp);
 	authz_free(az, naz);
 	return ret;
+}
+
+/* ---- account management ---- */
+
+int acme_account_show(struct acme *a)
+{
+	char status[32] = "?", contact[300];
+	int arr, c;
+
+	if (post(a, a->kid, NULL, 0, NULL, NULL) < 0 || parse_body(a, a->kid) < 0)
+		return -1;
+	json_get_string(&a->doc, 0, "status", status, sizeof status);
+	printf("account: %s\nstatus: %s\n", a->kid, status);
+	arr = json_get(&a->doc, 0, "contact");
+	c = arr + 1;
+	for (int i = 0; i < json_array_len(&a->doc, arr); i++, c = json_skip(&a->doc, c))
+		if (json_string(&a->doc, c, contact, sizeof contact) > 0)
+			printf("contact: %s\n", sanitize(contact, sizeof contact, contact, sizeof contact));
+	return 0;
+}
+
+int acme_account_contacts(struct acme *a, const char *const *emails, size_t n)
+{
+	struct jw w;
+
+	jw_init(&w, a->payload, ACME_MAX_JWS);
+	jw_obj_begin(&w);
+	jw_key(&w, "contact");
+	jw_arr_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		char mailto[300];
+
+		snprintf(mailto, sizeof mailto, "mailto:%s", emails[i]);
+		jw_str(&w, mailto);
+	}
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	if (jw_finish(&w) < 0 || post(a, a->kid, a->payload, 0, NULL, NULL) < 0)
+		return -1;
+	msg("account contacts updated");
+	return 0;
+}
+
+int acme_account_deactivate(struct acme *a)
+{
+	if (post(a, a->kid, "{\"status\":\"deactivated\"}", 0, NULL, NULL) < 0 ||
+	    parse_body(a, a->kid) < 0)
+		return -1;
+	if (!json_streq(&a->doc, json_get(&a->doc, 0, "status"), "deactivated")) {
+		err("%s: the CA did not deactivate the account", a->kid);
+		return -1;
+	}
+	msg("account %s deactivated", a->kid);
+	return 0;
+}
+
+int acme_key_rollover(struct acme *a, const struct key *new_key)
+{
+	char old_jwk[1024], *inner = NULL;
+	struct jw w;
+	int ret = -1;
+
+	if (a->dir.key_change[0] == '\0') {
+		err("the CA's directory has no keyChange URL");
+		return -1;
+	}
+	inner = malloc(ACME_MAX_JWS);
+	if (inner == NULL || jws_jwk(a->account, old_jwk, sizeof old_jwk) < 0)
+		goto out;
+	jw_init(&w, a->payload, ACME_MAX_JWS);
+	jw_obj_begin(&w);
+	jw_key(&w, "account");
+	jw_str(&w, a->kid);
+	jw_key(&w, "oldKey");
+	jw_raw(&w, old_jwk);
+	jw_obj_end(&w);
+	/* The inner JWS: new key, embedded jwk, no nonce (RFC 8555 §7.3.5). */
+	if (jw_finish(&w) < 0 ||
+	    jws_sign(new_key, NULL, NULL, a->dir.key_change, a->payload, inner, ACME_MAX_JWS) < 0)
+		goto out;
+	if (post(a, a->dir.key_change, inner, 0, NULL, NULL) < 0)
+		goto out;
+	a->account = new_key;
+	if (jws_thumbprint(new_key, a->thumbprint) < 0)
+		goto out;
+	msg("account key changed");
+	ret = 0;
+out:
+	free(inner);
+	return ret;
+}
+
+int acme_revoke(struct acme *a, const unsigned char *der, size_t len, int reason,
+		const struct key *cert_key)
+{
+	const struct key *account = a->account;
+	char *b64 = malloc(len * 4 / 3 + 4);
+	struct jw w;
+	int ret = -1;
+
+	if (b64 == NULL || b64url_encode(b64, len * 4 / 3 + 4, der, len) < 0)
+		goto out;
+	jw_init(&w, a->payload, ACME_MAX_JWS);
+	jw_obj_begin(&w);
+	jw_key(&w, "certificate");
+	jw_str(&w, b64);
+	if (reason >= 0) {
+		jw_key(&w, "reason");
+		jw_int(&w, reason);
+	}
+	jw_obj_end(&w);
+	if (jw_finish(&w) < 0)
+		goto out;
+	if (cert_key != NULL)
+		a->account = cert_key;
+	ret = post(a, a->dir.revoke_cert, a->payload, cert_key != NULL, NULL, NULL) < 0 ? -1 : 0;
+	a->account = account;
+out:
+	free(b64);
+	return ret;
+}
+
+/* ---- ARI ---- */
+
+int64_t acme_parse_time(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	int y, mo, d, h, mi, sec;
+	int64_t t;
+	struct tm tm;
+	const char *p;
+
+	for (size_t i = 0; i < sizeof shape - 1; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9')
+				    : (s[i] != shape[i] && !(shape[i] == 'T' && s[i] == 't')))
+			return -1;
+#define NUM2(i) ((s[i] - '0') * 10 + (s[(i) + 1] - '0'))
+	y = NUM2(0) * 100 + NUM2(2);
+	mo = NUM2(5);
+	d = NUM2(8);
+	h = NUM2(11);
+	mi = NUM2(14);
+	sec = NUM2(17);
+#undef NUM2
+	p = s + sizeof shape - 1;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	t = (int64_t)timegm(&tm);
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':' && p[4] && p[5]) {
+		int oh = (p[1] - '0') * 10 + (p[2] - '0'), om = (p[4] - '0') * 10 + (p[5] - '0');
+		int64_t off = (int64_t)oh * 3600 + om * 60;
+
+		t += *p == '+' ? -off : off;
+		p += 6;
+	} else {
+		return -1;
+	}
+	return *p == '\0' ? t : -1;
+}
+
+int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64_t *end,
+		      long *retry_after)
+{
+	char url[HTTP_MAX_URL], ts[64];
+	int win;
+
+	if (a->dir.renewal_info[0] == '\0')
+		return -1;
+	if ((size_t)snprintf(url, sizeof url, "%s%s%s", a->dir.renewal_info,
+			     a->dir.renewal_info[strlen(a->dir.renewal_info) - 1] == '/' ? "" : "/",
+			     cert_id) >= sizeof url)
+		return -1;
+	if (http_request(a->http, "GET", url, NULL, "application/json", NULL, 0, &a->resp) < 0)
+		return -1;
+	take_nonce(a);
+	if (a->resp.status != 200) {
+		report_problem(a, url, NULL);
+		return -1;
+	}
+	if (parse_body(a, url) < 0)
+		return -1;
+	win = json_get(&a->doc, 0, "suggestedWindow");
+	if (json_get_string(&a->doc, win, "start", ts, sizeof ts) < 0 ||
+	    (*start = acme_parse_time(ts)) < 0 ||
+	    json_get_string(&a->doc, win, "end", ts, sizeof ts) < 0 ||
+	    (*end = acme_parse_time(ts)) < 0 || *end < *start) {
+		err("%s: malformed suggestedWindow", url);
+		return -1;
+	}
+	*retry_after = a->resp.retry_after;
+	return 0;
 }

@@ -30,7 +30,23 @@ struct acme_directory {
 	char new_order[HTTP_MAX_URL];
 	char revoke_cert[HTTP_MAX_URL];
 	char key_change[HTTP_MAX_URL];
+	char renewal_info[HTTP_MAX_URL]; /* empty: the CA has no ARI */
 	char terms_of_service[HTTP_MAX_URL];
+	char profiles[512];              /* offered profile names, space separated */
+	int eab_required;
+};
+
+/* What an order asks for beyond its names. */
+struct acme_order_opts {
+	const char *profile;         /* NULL or a profile offered by the CA */
+	const char *replaces;        /* NULL or the ARI CertID being renewed */
+	const char *preferred_chain; /* NULL or the topmost issuer CN wanted */
+};
+
+/* External Account Binding credentials (RFC 8555 §7.3.4). */
+struct acme_eab {
+	const char *kid;
+	const char *hmac_key; /* base64url */
 };
 
 struct acme {
@@ -43,6 +59,7 @@ struct acme {
 	char nonce[256];
 	char thumbprint[44];
 	char problem_type[128];       /* type of the last problem document */
+	long retry_after;             /* Retry-After of the last failed request, or -1 */
 	char *jws;                    /* ACME_MAX_JWS bytes, owned */
 	char *payload;                /* ACME_MAX_JWS bytes, owned */
 	int64_t poll_timeout_ms;
@@ -63,14 +80,41 @@ int acme_get_directory(struct acme *a, const char *url);
  * error that prints the CA's terms URL. On success a->kid is the URL.
  * Returns 0, 1 when the account was newly created, or -1. */
 int acme_account(struct acme *a, const struct key *k, const char *kid,
-		 const char *email, int agree_tos);
+		 const char *email, int agree_tos, const struct acme_eab *eab);
+
+/* POST-as-GET of the account; prints its status and contacts. 0 or -1. */
+int acme_account_show(struct acme *a);
+
+/* Replaces the account's contacts with mailto: the given addresses. 0 or -1. */
+int acme_account_contacts(struct acme *a, const char *const *emails, size_t n);
+
+/* Deactivates the account for good. 0 or -1. */
+int acme_account_deactivate(struct acme *a);
+
+/* RFC 8555 §7.3.5 key change to new_key; on success the account uses it.
+ * The caller saves new_key only after this returns 0. 0 or -1. */
+int acme_key_rollover(struct acme *a, const struct key *new_key);
+
+/* Revokes a DER certificate. With cert_key the request is signed by the
+ * certificate's key (jwk) instead of the account. reason < 0 omits it. 0 or -1. */
+int acme_revoke(struct acme *a, const unsigned char *der, size_t len, int reason,
+		const struct key *cert_key);
+
+/* RFC 9773: fetches the suggested renewal window for cert_id. Sets *start,
+ * *end (epoch seconds) and *retry_after (seconds, -1 when absent). 0 or -1. */
+int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64_t *end,
+		      long *retry_after);
+
+/* Parses an RFC 3339 timestamp to epoch seconds; -1 if malformed. */
+int64_t acme_parse_time(const char *s);
 
 /* Orders a certificate for names (valid DNS names, first is the main one),
  * answers pending http-01 challenges through resp, finalizes with a CSR of
  * cert_key and downloads the chain. On success the PEM chain is
  * a->resp.body (a->resp.body_len bytes) until the next request. 0 or -1. */
 int acme_issue(struct acme *a, const char *const *names, size_t nnames,
-	       const struct key *cert_key, struct responder *resp);
+	       const struct key *cert_key, struct responder *resp,
+	       const struct acme_order_opts *opts);
 
 /* 1 if name is an acceptable DNS identifier for http-01 (lowercase LDH
  * labels of 1..63, total <= 253, at least two labels, no wildcard). */

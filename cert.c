@@ -1,5 +1,7 @@
 /* cert.c - see cert.h */
 #include "cert.h"
+#include "jws.h"
+#include "util.h"
 
 #include <string.h>
 #include <strings.h>
@@ -193,22 +195,27 @@ int64_t der_time(unsigned char tag, const unsigned char *p, size_t len)
 	return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
-/* Positions *tbs at the TBSCertificate content just after the validity. */
-static int tbs_open(const unsigned char *der, size_t len, struct der_in *tbs,
-		    struct cert_info *ci)
+/* Positions *tbs at the TBSCertificate content just after the validity;
+ * serial and issuer (may be NULL) receive those elements. */
+static int tbs_open_ids(const unsigned char *der, size_t len, struct der_in *tbs,
+			struct cert_info *ci, struct der_in *serial, struct der_in *issuer)
 {
-	struct der_in in = { der, len }, cert, val, t;
+	struct der_in in = { der, len }, cert, val, t, sv, iv;
 	unsigned char tag;
 
 	if (der_enter(&in, 0x30, &cert) < 0 || der_enter(&cert, 0x30, tbs) < 0)
 		return -1;
 	if (tbs->len > 0 && tbs->p[0] == 0xa0 && der_next(tbs, &tag, &val) < 0)
 		return -1; /* version */
-	if (der_enter(tbs, 0x02, &val) < 0 ||  /* serial */
+	if (der_enter(tbs, 0x02, &sv) < 0 ||   /* serial */
 	    der_enter(tbs, 0x30, &val) < 0 ||  /* signature */
-	    der_enter(tbs, 0x30, &val) < 0 ||  /* issuer */
+	    der_enter(tbs, 0x30, &iv) < 0 ||   /* issuer */
 	    der_enter(tbs, 0x30, &val) < 0)    /* validity */
 		return -1;
+	if (serial != NULL)
+		*serial = sv;
+	if (issuer != NULL)
+		*issuer = iv;
 	if (der_next(&val, &tag, &t) < 0)
 		return -1;
 	ci->not_before = der_time(tag, t.p, t.len);
@@ -220,6 +227,12 @@ static int tbs_open(const unsigned char *der, size_t len, struct der_in *tbs,
 	return 0;
 }
 
+static int tbs_open(const unsigned char *der, size_t len, struct der_in *tbs,
+		    struct cert_info *ci)
+{
+	return tbs_open_ids(der, len, tbs, ci, NULL, NULL);
+}
+
 int cert_validity(const unsigned char *der, size_t len, struct cert_info *ci)
 {
 	struct der_in tbs;
@@ -227,46 +240,121 @@ int cert_validity(const unsigned char *der, size_t len, struct cert_info *ci)
 	return tbs_open(der, len, &tbs, ci);
 }
 
-int cert_has_dns_name(const unsigned char *der, size_t len, const char *name)
+/* Finds the extension with the given OID after the validity in *tbs and
+ * returns its extnValue content in *val. 1 found, 0 absent, -1 malformed. */
+static int find_extension(struct der_in tbs, const unsigned char *oid_want, size_t oid_len,
+			  struct der_in *val)
 {
-	static const unsigned char OID_SAN[] = { 0x55, 0x1d, 0x11 };
-	struct der_in tbs, val, exts, ext, oid, names, gn;
-	struct cert_info ci;
+	struct der_in v, exts, ext, oid;
 	unsigned char tag = 0;
-	size_t nl = strlen(name);
 
-	if (tbs_open(der, len, &tbs, &ci) < 0)
-		return -1;
 	for (int skip = 0; skip < 2; skip++) /* subject, subjectPublicKeyInfo */
-		if (der_enter(&tbs, 0x30, &val) < 0)
+		if (der_enter(&tbs, 0x30, &v) < 0)
 			return -1;
 	while (tbs.len > 0) {
-		if (der_next(&tbs, &tag, &val) < 0)
+		if (der_next(&tbs, &tag, &v) < 0)
 			return -1;
 		if (tag == 0xa3)
 			break;
 	}
-	if (tag != 0xa3 || der_enter(&val, 0x30, &exts) < 0)
+	if (tag != 0xa3 || der_enter(&v, 0x30, &exts) < 0)
 		return 0;
 	while (exts.len > 0) {
 		if (der_enter(&exts, 0x30, &ext) < 0 || der_enter(&ext, 0x06, &oid) < 0)
 			return -1;
-		if (oid.len != sizeof OID_SAN || memcmp(oid.p, OID_SAN, sizeof OID_SAN) != 0)
+		if (oid.len != oid_len || memcmp(oid.p, oid_want, oid_len) != 0)
 			continue;
-		if (ext.len > 0 && ext.p[0] == 0x01 && der_next(&ext, &tag, &val) < 0)
+		if (ext.len > 0 && ext.p[0] == 0x01 && der_next(&ext, &tag, &v) < 0)
 			return -1; /* critical flag */
-		if (der_enter(&ext, 0x04, &val) < 0 || der_enter(&val, 0x30, &names) < 0)
+		if (der_enter(&ext, 0x04, val) < 0)
 			return -1;
-		while (names.len > 0) {
-			if (der_next(&names, &tag, &gn) < 0)
-				return -1;
-			if (tag == 0x82 && gn.len == nl &&
-			    strncasecmp((const char *)gn.p, name, nl) == 0)
-				return 1;
-		}
-		return 0;
+		return 1;
 	}
 	return 0;
+}
+
+int cert_has_dns_name(const unsigned char *der, size_t len, const char *name)
+{
+	static const unsigned char OID_SAN[] = { 0x55, 0x1d, 0x11 };
+	struct der_in tbs, val, names, gn;
+	struct cert_info ci;
+	unsigned char tag;
+	size_t nl = strlen(name);
+	int rc;
+
+	if (tbs_open(der, len, &tbs, &ci) < 0)
+		return -1;
+	rc = find_extension(tbs, OID_SAN, sizeof OID_SAN, &val);
+	if (rc <= 0)
+		return rc;
+	if (der_enter(&val, 0x30, &names) < 0)
+		return -1;
+	while (names.len > 0) {
+		if (der_next(&names, &tag, &gn) < 0)
+			return -1;
+		if (tag == 0x82 && gn.len == nl && strncasecmp((const char *)gn.p, name, nl) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int cert_ids(const unsigned char *der, size_t len, struct cert_ids *ids)
+{
+	static const unsigned char OID_AKI[] = { 0x55, 0x1d, 0x23 };
+	static const unsigned char OID_CN[] = { 0x55, 0x04, 0x03 };
+	struct der_in tbs, serial, issuer, val, aki, rdn, atv, oid, s;
+	struct cert_info ci;
+	unsigned char tag;
+	int rc;
+
+	memset(ids, 0, sizeof *ids);
+	if (tbs_open_ids(der, len, &tbs, &ci, &serial, &issuer) < 0 || serial.len == 0)
+		return -1;
+	ids->serial = serial.p;
+	ids->serial_len = serial.len;
+	/* The last CN in the issuer name is the most specific one. */
+	while (issuer.len > 0) {
+		if (der_enter(&issuer, 0x31, &rdn) < 0)
+			return -1;
+		while (rdn.len > 0) {
+			if (der_enter(&rdn, 0x30, &atv) < 0 || der_enter(&atv, 0x06, &oid) < 0 ||
+			    der_next(&atv, &tag, &s) < 0)
+				return -1;
+			if (oid.len == sizeof OID_CN && memcmp(oid.p, OID_CN, sizeof OID_CN) == 0)
+				sanitize(ids->issuer_cn, sizeof ids->issuer_cn, (const char *)s.p, s.len);
+		}
+	}
+	rc = find_extension(tbs, OID_AKI, sizeof OID_AKI, &val);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		if (der_enter(&val, 0x30, &aki) < 0)
+			return -1;
+		while (aki.len > 0) {
+			if (der_next(&aki, &tag, &s) < 0)
+				return -1;
+			if (tag == 0x80) { /* [0] keyIdentifier */
+				ids->aki = s.p;
+				ids->aki_len = s.len;
+			}
+		}
+	}
+	return 0;
+}
+
+int cert_ari_id(const unsigned char *der, size_t len, char *out, size_t cap)
+{
+	struct cert_ids ids;
+	int a, b;
+
+	if (cert_ids(der, len, &ids) < 0 || ids.aki == NULL)
+		return -1;
+	a = b64url_encode(out, cap, ids.aki, ids.aki_len);
+	if (a < 0 || (size_t)a + 2 > cap)
+		return -1;
+	out[a] = '.';
+	b = b64url_encode(out + a + 1, cap - (size_t)a - 1, ids.serial, ids.serial_len);
+	return b < 0 ? -1 : a + 1 + b;
 }
 
 int cert_key_matches(const unsigned char *der, size_t len, const struct key *k)

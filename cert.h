@@ -40,6 +40,22 @@ int cert_validity(const unsigned char *der, size_t len, struct cert_info *ci);
  * case-insensitively) to name, 0 if not, -1 if the DER is malformed. */
 int cert_has_dns_name(const unsigned char *der, size_t len, const char *name);
 
+/* Identifiers of a certificate. Pointers point into the DER. */
+struct cert_ids {
+	const unsigned char *serial; /* INTEGER content bytes, as encoded */
+	size_t serial_len;
+	const unsigned char *aki;    /* authorityKeyIdentifier keyIdentifier, or NULL */
+	size_t aki_len;
+	char issuer_cn[128];         /* issuer commonName, sanitized; may be empty */
+};
+
+/* Reads serial, AKI keyIdentifier and issuer CN. 0 or -1 (malformed). */
+int cert_ids(const unsigned char *der, size_t len, struct cert_ids *ids);
+
+/* The RFC 9773 CertID: base64url(AKI keyIdentifier) "." base64url(serial).
+ * Returns the length, or -1 (no AKI, or it does not fit). */
+int cert_ari_id(const unsigned char *der, size_t len, char *out, size_t cap);
+
 /* 1 if the certificate's public key is k's public key, 0 if not or if the
  * certificate cannot be decoded. */
 int cert_key_matches(const unsigned char *der, size_t len, const struct key *k);

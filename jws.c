@@ -230,6 +230,56 @@ int jws_sign(const struct key *k, const char *kid, const char *nonce,
 	return (int)(n + 2);
 }
 
+int jws_eab(const struct key *account, const char *kid, const unsigned char *hmac_key,
+	    size_t key_len, const char *url, char *out, size_t cap)
+{
+	char prot[1024], jwk[1024], pb64[1400], jb64[1400], sb64[64];
+	unsigned char mac[32];
+	br_hmac_key_context kc;
+	br_hmac_context hc;
+	struct jw w;
+	int plen, jlen, ret = -1;
+
+	jw_init(&w, prot, sizeof prot);
+	jw_obj_begin(&w);
+	jw_key(&w, "alg");
+	jw_str(&w, "HS256");
+	jw_key(&w, "kid");
+	jw_str(&w, kid);
+	jw_key(&w, "url");
+	jw_str(&w, url);
+	jw_obj_end(&w);
+	if (jw_finish(&w) < 0 || jws_jwk(account, jwk, sizeof jwk) < 0)
+		goto out;
+	plen = b64url_encode(pb64, sizeof pb64, prot, w.len);
+	jlen = b64url_encode(jb64, sizeof jb64, jwk, strlen(jwk));
+	if (plen < 0 || jlen < 0)
+		goto out;
+	br_hmac_key_init(&kc, &br_sha256_vtable, hmac_key, key_len);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, pb64, (size_t)plen);
+	br_hmac_update(&hc, ".", 1);
+	br_hmac_update(&hc, jb64, (size_t)jlen);
+	br_hmac_out(&hc, mac);
+	if (b64url_encode(sb64, sizeof sb64, mac, sizeof mac) < 0)
+		goto out;
+	jw_init(&w, out, cap);
+	jw_obj_begin(&w);
+	jw_key(&w, "protected");
+	jw_str(&w, pb64);
+	jw_key(&w, "payload");
+	jw_str(&w, jb64);
+	jw_key(&w, "signature");
+	jw_str(&w, sb64);
+	jw_obj_end(&w);
+	ret = jw_finish(&w);
+out:
+	wipe(&kc, sizeof kc);
+	wipe(&hc, sizeof hc);
+	wipe(mac, sizeof mac);
+	return ret;
+}
+
 int jws_key_authorization(const char *token, const char *thumbprint,
 			  char *out, size_t cap)
 {

@@ -32,6 +32,12 @@ int jws_thumbprint(const struct key *k, char out[44]);
 int jws_sign(const struct key *k, const char *kid, const char *nonce,
 	     const char *url, const char *payload, char *out, size_t cap);
 
+/* External Account Binding object (RFC 8555 §7.3.4): an HS256 JWS over the
+ * account's JWK, keyed by hmac_key, for the newAccount url. Returns the
+ * length, or -1. */
+int jws_eab(const struct key *account, const char *kid, const unsigned char *hmac_key,
+	    size_t key_len, const char *url, char *out, size_t cap);
+
 /* token "." thumbprint. Returns the length, or -1 if it does not fit. */
 int jws_key_authorization(const char *token, const char *thumbprint,
 			  char *out, size_t cap);

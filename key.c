@@ -69,6 +69,16 @@ static const br_prng_class **rng(void)
 	return &drbg.vtable;
 }
 
+int key_random(void *buf, size_t n)
+{
+	const br_prng_class **r = rng();
+
+	if (r == NULL)
+		return -1;
+	(*r)->generate(r, buf, n);
+	return 0;
+}
+
 /* The public exponent as minimal big-endian bytes inside k->pub. */
 static void rsa_set_e(struct key *k, uint32_t e, size_t off)
 {

@@ -31,6 +31,10 @@ struct key {
 int key_type_parse(const char *name, enum key_type *type);
 const char *key_type_name(enum key_type type);
 
+/* Fills buf with n bytes from the process DRBG (seeded from the system
+ * entropy source). 0 or -1. */
+int key_random(void *buf, size_t n);
+
 /* Generates a fresh key from the system entropy source. 0 or -1. */
 int key_generate(struct key *k, enum key_type type);
 

@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -275,4 +276,186 @@ out:
 	if (ret < 0 && gen[0] != '\0' && (old[0] == '\0' || strcmp(old, gen) != 0))
 		remove_generation(gen);
 	return ret;
+}
+
+/* ---- settings ---- */
+
+void settings_init(struct cert_settings *s)
+{
+	memset(s, 0, sizeof *s);
+}
+
+int settings_add_name(struct cert_settings *s, const char *name)
+{
+	size_t used = 0, len = strlen(name);
+
+	if (s->nnames > 0)
+		used = (size_t)(s->names[s->nnames - 1] - s->names_buf) +
+		       strlen(s->names[s->nnames - 1]) + 1;
+	if (s->nnames >= STORE_MAX_NAMES || len == 0 || len > STORE_MAX_NAME ||
+	    used + len + 1 > sizeof s->names_buf)
+		return -1;
+	memcpy(s->names_buf + used, name, len + 1);
+	s->names[s->nnames++] = s->names_buf + used;
+	return 0;
+}
+
+static const struct field {
+	const char *key;
+	size_t off;
+	size_t cap;
+} fields[] = {
+#define F(k, m) { k, offsetof(struct cert_settings, m), sizeof(((struct cert_settings *)0)->m) }
+	F("server", server),
+	F("key_type", key_type),
+	F("challenge", challenge),
+	F("webroot", webroot),
+	F("http_listen", http_listen),
+	F("email", email),
+	F("profile", profile),
+	F("hook", hook),
+	F("preferred_chain", preferred_chain),
+#undef F
+};
+
+int settings_format(const struct cert_settings *s, char *out, size_t cap)
+{
+	size_t n;
+	int w;
+
+	w = snprintf(out, cap, "names=");
+	if (w < 0 || (size_t)w >= cap)
+		return -1;
+	n = (size_t)w;
+	for (size_t i = 0; i < s->nnames; i++) {
+		w = snprintf(out + n, cap - n, "%s%s", i ? " " : "", s->names[i]);
+		if (w < 0 || (size_t)w >= cap - n)
+			return -1;
+		n += (size_t)w;
+	}
+	w = snprintf(out + n, cap - n, "\n");
+	if (w < 0 || (size_t)w >= cap - n)
+		return -1;
+	n += (size_t)w;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		const char *v = (const char *)s + fields[i].off;
+
+		if (*v == '\0')
+			continue;
+		w = snprintf(out + n, cap - n, "%s=%s\n", fields[i].key, v);
+		if (w < 0 || (size_t)w >= cap - n)
+			return -1;
+		n += (size_t)w;
+	}
+	if (s->days > 0) {
+		w = snprintf(out + n, cap - n, "days=%d\n", s->days);
+		if (w < 0 || (size_t)w >= cap - n)
+			return -1;
+		n += (size_t)w;
+	}
+	return (int)n;
+}
+
+static int parse_names(struct cert_settings *s, const char *v, size_t vl)
+{
+	size_t i = 0;
+
+	while (i < vl) {
+		char name[STORE_MAX_NAME + 1];
+		size_t start;
+
+		while (i < vl && v[i] == ' ')
+			i++;
+		start = i;
+		while (i < vl && v[i] != ' ')
+			i++;
+		if (i == start)
+			break;
+		if (i - start > STORE_MAX_NAME)
+			return -1;
+		memcpy(name, v + start, i - start);
+		name[i - start] = '\0';
+		if (settings_add_name(s, name) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int settings_parse(struct cert_settings *s, const char *text, size_t len, const char *path)
+{
+	size_t pos = 0;
+	int line = 0;
+
+	settings_init(s);
+	while (pos < len) {
+		const char *l = text + pos, *eq, *nl = memchr(l, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - l) : len - pos, kl, vl;
+		int known = 0;
+
+		pos += ll + (nl != NULL);
+		line++;
+		if (ll == 0 || l[0] == '#')
+			continue;
+		eq = memchr(l, '=', ll);
+		for (size_t i = 0; i < ll; i++)
+			if ((unsigned char)l[i] < 0x20 || l[i] == 0x7f)
+				goto bad;
+		if (eq == NULL)
+			goto bad;
+		kl = (size_t)(eq - l);
+		vl = ll - kl - 1;
+		if (kl == 5 && memcmp(l, "names", 5) == 0) {
+			if (parse_names(s, eq + 1, vl) < 0)
+				goto bad;
+			continue;
+		}
+		if (kl == 4 && memcmp(l, "days", 4) == 0) {
+			char num[8];
+
+			if (vl == 0 || vl >= sizeof num)
+				goto bad;
+			memcpy(num, eq + 1, vl);
+			num[vl] = '\0';
+			{
+				char *end;
+				long d = strtol(num, &end, 10);
+
+				if (*end != '\0' || d < 0 || d > 3650)
+					goto bad;
+				s->days = (int)d;
+			}
+			continue;
+		}
+		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+			char *dst = (char *)s + fields[i].off;
+
+			if (strlen(fields[i].key) != kl || memcmp(l, fields[i].key, kl) != 0)
+				continue;
+			if (vl >= fields[i].cap)
+				goto bad;
+			memcpy(dst, eq + 1, vl);
+			dst[vl] = '\0';
+			known = 1;
+		}
+		(void)known; /* unknown keys come from newer versions: ignored */
+	}
+	if (s->nnames == 0 || s->server[0] == '\0') {
+		err("%s: no names or no server recorded", path);
+		return -1;
+	}
+	return 0;
+bad:
+	err("%s: line %d is malformed", path, line);
+	return -1;
+}
+
+int settings_same_certificate(const struct cert_settings *a, const struct cert_settings *b)
+{
+	if (a->nnames != b->nnames || strcmp(a->server, b->server) != 0 ||
+	    strcmp(a->key_type, b->key_type) != 0 || strcmp(a->profile, b->profile) != 0)
+		return 0;
+	for (size_t i = 0; i < a->nnames; i++)
+		if (strcmp(a->names[i], b->names[i]) != 0)
+			return 0;
+	return 1;
 }

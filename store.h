@@ -16,6 +16,45 @@
 #include <sys/types.h>
 
 #define STORE_MAX_PATH 1024
+#define STORE_MAX_NAMES 100
+#define STORE_MAX_NAME 253
+#define STORE_MAX_SETTINGS (STORE_MAX_NAMES * (STORE_MAX_NAME + 1) + 4096)
+
+/* How a certificate was issued: replayed by renew. Stored as the flat file
+ * <dir>/<name>/settings, one "key=value" per line. */
+struct cert_settings {
+	char names_buf[STORE_MAX_NAMES * (STORE_MAX_NAME + 1)];
+	const char *names[STORE_MAX_NAMES]; /* into names_buf; [0] is the main name */
+	size_t nnames;
+	char server[1024];
+	char key_type[16];
+	char challenge[16]; /* "http-01" or "webroot" */
+	char webroot[STORE_MAX_PATH];
+	char http_listen[128];
+	char email[256];
+	char profile[64];
+	char hook[STORE_MAX_PATH];
+	char preferred_chain[128];
+	int days; /* renew this many days before expiry; 0 = automatic */
+};
+
+/* Empties s. */
+void settings_init(struct cert_settings *s);
+
+/* Appends name to s (copied). 0, or -1 when full. */
+int settings_add_name(struct cert_settings *s, const char *name);
+
+/* Serialises s. Returns the length, or -1 if it does not fit. */
+int settings_format(const struct cert_settings *s, char *out, size_t cap);
+
+/* Parses a settings file's text; unknown keys are ignored (newer versions),
+ * a value with control characters or an oversize field is an error naming
+ * path and the line. 0 or -1. */
+int settings_parse(struct cert_settings *s, const char *text, size_t len, const char *path);
+
+/* 1 if a and b would issue the same certificate (names in order, key type,
+ * server, profile), else 0. */
+int settings_same_certificate(const struct cert_settings *a, const struct cert_settings *b);
 
 /* Creates path and its missing parents with mode. 0, or -1 with an error. */
 int store_mkdirs(const char *path, mode_t mode);

@@ -4,21 +4,36 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
+#ifndef PICOACME_BUILD_EPOCH
+#define PICOACME_BUILD_EPOCH 1763769600 /* 2025-11-22 */
+#endif
+
 static int verbose_level;
+static int use_syslog;
+
+void log_use_syslog(void)
+{
+	openlog("picoacme", LOG_PID, LOG_DAEMON);
+	use_syslog = 1;
+}
 
 void log_set_verbose(int verbose) { verbose_level = verbose; }
 int log_verbose(void) { return verbose_level; }
 
-__attribute__((format(printf, 2, 0)))
-static void vline(const char *prefix, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0)))
+static void vline(int prio, const char *prefix, const char *fmt, va_list ap)
 {
 	char line[1024];
 
 	vsnprintf(line, sizeof line, fmt, ap);
 	fprintf(stderr, "picoacme: %s%s\n", prefix, line);
+	if (use_syslog)
+		syslog(prio, "%s%s", prefix, line);
 }
 
 void msg(const char *fmt, ...)
@@ -26,7 +41,7 @@ void msg(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline("", fmt, ap);
+	vline(LOG_INFO, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -37,7 +52,7 @@ void vmsg(const char *fmt, ...)
 	if (!verbose_level)
 		return;
 	va_start(ap, fmt);
-	vline("", fmt, ap);
+	vline(LOG_DEBUG, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -46,8 +61,30 @@ void err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vline("error: ", fmt, ap);
+	vline(LOG_ERR, "error: ", fmt, ap);
 	va_end(ap);
+}
+
+void crit(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(LOG_CRIT, "CRITICAL: ", fmt, ap);
+	va_end(ap);
+}
+
+int64_t build_time(void) { return PICOACME_BUILD_EPOCH; }
+
+int64_t wall_now(void)
+{
+#ifdef PICOACME_TEST
+	const char *fake = getenv("PICOACME_TEST_NOW");
+
+	if (fake != NULL && *fake != '\0')
+		return strtoll(fake, NULL, 10);
+#endif
+	return (int64_t)time(NULL);
 }
 
 char *sanitize(char *out, size_t cap, const char *in, size_t len)

@@ -18,6 +18,19 @@ void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One error line to stderr ("picoacme: error: ..."). */
 void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* An error that needs a person soon (syslog LOG_CRIT): a certificate close
+ * to expiry that could not be renewed. */
+void crit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Also send every line to syslog (facility daemon, ident picoacme). */
+void log_use_syslog(void);
+
+/* Wall-clock seconds since the epoch. Test builds (PICOACME_TEST) honour
+ * PICOACME_TEST_NOW=<seconds> so clock checks can be exercised. */
+int64_t wall_now(void);
+
+/* Earliest plausible time: the build time. A clock before it is not set. */
+int64_t build_time(void);
 
 /* Copies at most len bytes of untrusted text into out (cap > 4), replacing
  * control characters and non-ASCII bytes by '?' and ending with "..." when cut.

@@ -60,7 +60,7 @@ cmd() {
 	picoacme)
 		for n in "$@"; do args+=(-d "$n"); done
 		"$PICO" issue "${args[@]}" --dir "$state" --server "$server" --ca "$PEB/ca.pem" \
-			--agree-tos --email bench@example.org --http-listen $LISTEN
+			--agree-tos --email bench@example.org --http-listen $LISTEN --run-dir "$TMP/run-pico"
 		;;
 	uacme)
 		if [ "$new" = 1 ]; then

@@ -15,7 +15,7 @@ echo "Pebble ACME server: $(cat "$TMP/pebble/directory")"
 echo "+ $BIN issue -d demo.example.test -d www.demo.example.test --dir $TMP/state --agree-tos --email demo@example.org --server $(cat "$TMP/pebble/directory") --ca $TMP/pebble/ca.pem --http-listen 127.0.0.1:5002"
 "$BIN" issue -d demo.example.test -d www.demo.example.test --dir "$TMP/state" --agree-tos \
 	--email demo@example.org --server "$(cat "$TMP/pebble/directory")" --ca "$TMP/pebble/ca.pem" \
-	--http-listen 127.0.0.1:5002
+	--http-listen 127.0.0.1:5002 --run-dir "$TMP/run"
 curl -sfk https://127.0.0.1:15000/roots/0 >"$TMP/root.pem"
 echo
 echo "Stored in $TMP/state/demo.example.test/:"

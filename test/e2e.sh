@@ -9,6 +9,7 @@ BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$(dirname "$0")/.."
 TMP=$PWD/test/tmp/e2e
 PEB=$TMP/pebble
+RUN=$TMP/run
 rm -rf "$TMP"
 mkdir -p "$TMP"
 export PEBBLE_VA_NOSLEEP=1
@@ -24,7 +25,7 @@ failed=0
 LOG=$TMP/log
 
 # pico ARGS...: picoacme against Pebble with the test CA file
-pico() { "$BIN" "$@" --server "$SERVER" --ca "$PEB/ca.pem"; }
+pico() { "$BIN" "$@" --server "$SERVER" --ca "$PEB/ca.pem" --run-dir "$RUN"; }
 
 run() { # name function
 	local name=$1
@@ -101,7 +102,7 @@ t_reissue_replaces_pair() {
 	local D=$TMP/s1 before after
 	before=$(openssl x509 -in "$D/one.example.test/cert.pem" -noout -serial)
 	cp "$D/one.example.test/key.pem" "$TMP/oldkey.pem"
-	pico issue -d one.example.test --dir "$D" --http-listen $LISTEN || fail "reissue failed"
+	pico issue -d one.example.test --dir "$D" --http-listen $LISTEN --force || fail "reissue failed"
 	after=$(openssl x509 -in "$D/one.example.test/cert.pem" -noout -serial)
 	[ "$before" != "$after" ] || fail "certificate not replaced"
 	cmp -s "$TMP/oldkey.pem" "$D/one.example.test/key.pem" && fail "key not replaced"
@@ -171,7 +172,7 @@ t_invalid_name() {
 	local D=$TMP/s1 before
 	before=$(tree_state "$D")
 	for bad in 'bad_name.example' '-x.example' 'a..example' '*.wild.example' 'x.example/../../etc' "$(printf 'a\nb.example')"; do
-		"$BIN" issue -d "$bad" --dir "$D" --server "$SERVER" --ca "$PEB/ca.pem" 2>"$TMP/err" && fail "accepted $bad"
+		"$BIN" issue --run-dir "$RUN" -d "$bad" --dir "$D" --server "$SERVER" --ca "$PEB/ca.pem" 2>"$TMP/err" && fail "accepted $bad"
 		cat "$TMP/err"
 		[ "$(wc -l <"$TMP/err")" = 1 ] || fail "error is not one line for $bad"
 		grep -q 'not a valid DNS name' "$TMP/err" || fail "unclear error for $bad"
@@ -182,7 +183,7 @@ t_invalid_name() {
 t_untrusted_server() {
 	local D=$TMP/s1 before
 	before=$(tree_state "$D")
-	"$BIN" issue -d one.example.test --dir "$D" --server "$SERVER" --ca /etc/ssl/certs/ca-certificates.crt \
+	"$BIN" issue --run-dir "$RUN" -d one.example.test --dir "$D" --server "$SERVER" --ca /etc/ssl/certs/ca-certificates.crt \
 		--http-listen $LISTEN 2>"$TMP/err" && fail "succeeded"
 	cat "$TMP/err"
 	grep -q 'not trusted' "$TMP/err" || fail "unclear error"
@@ -193,7 +194,7 @@ t_untrusted_server() {
 t_server_down() {
 	local D=$TMP/s1 before
 	before=$(tree_state "$D")
-	"$BIN" issue -d one.example.test --dir "$D" --server https://127.0.0.1:9/dir --ca "$PEB/ca.pem" \
+	"$BIN" issue --run-dir "$RUN" -d one.example.test --dir "$D" --server https://127.0.0.1:9/dir --ca "$PEB/ca.pem" \
 		--http-listen $LISTEN 2>"$TMP/err" && fail "succeeded"
 	cat "$TMP/err"
 	grep -q 'https://127.0.0.1:9.*cannot connect' "$TMP/err" || fail "unclear error"
@@ -210,7 +211,7 @@ s.bind(("127.0.0.1", 14999)); s.listen(5); c=s.accept(); time.sleep(30)' &
 	local srv=$!
 	sleep 0.3
 	start=$(date +%s)
-	"$BIN" issue -d one.example.test --dir "$D" --server https://localhost:14999/dir --ca "$PEB/ca.pem" \
+	"$BIN" issue --run-dir "$RUN" -d one.example.test --dir "$D" --server https://localhost:14999/dir --ca "$PEB/ca.pem" \
 		--http-listen $LISTEN --timeout 2 2>"$TMP/err" && { kill $srv; fail "succeeded"; }
 	kill $srv 2>/dev/null
 	cat "$TMP/err"
@@ -242,7 +243,7 @@ t_failed_validation_keeps_old_pair() {
 	chmod 700 "$D"
 	cp -a "$TMP/s1/one.example.test" "$TMP"/s1/.one.example.test.g* "$D/"
 	before=$(tree_state "$D")
-	pico issue -d one.example.test --dir "$D" --agree-tos --http-listen 127.0.0.1:5009 2>"$TMP/err" && fail "succeeded"
+	pico issue -d one.example.test --dir "$D" --agree-tos --http-listen 127.0.0.1:5009 --force 2>"$TMP/err" && fail "succeeded"
 	cat "$TMP/err"
 	grep -q 'one.example.test: validation failed: connection' "$TMP/err" || fail "validation error not reported"
 	rm -rf "$D/accounts"
@@ -258,7 +259,7 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 5011)); s.listen(1); time.sleep(10)' &
 	local srv=$!
 	sleep 0.3
-	pico issue -d one.example.test --dir "$D" --http-listen 127.0.0.1:5011 2>"$TMP/err" && { kill $srv; fail "succeeded"; }
+	pico issue -d one.example.test --dir "$D" --http-listen 127.0.0.1:5011 --force 2>"$TMP/err" && { kill $srv; fail "succeeded"; }
 	kill $srv
 	cat "$TMP/err"
 	grep -q "cannot listen on 127.0.0.1:5011" "$TMP/err" || fail "unclear error"
@@ -276,7 +277,7 @@ tls_server() {
 t_reconnect_when_server_closes() {
 	local D=$TMP/s1
 	tls_server proxy-close 14443
-	"$BIN" issue -d reconnect.example.test --dir "$D" --server https://localhost:14443/dir --agree-tos \
+	"$BIN" issue --run-dir "$RUN" -d reconnect.example.test --dir "$D" --server https://localhost:14443/dir --agree-tos \
 		--ca "$PEB/ca.pem" --http-listen $LISTEN -v 2>"$TMP/err"
 	local rc=$?
 	kill $TLSPID 2>/dev/null
@@ -293,7 +294,7 @@ bad_server() {
 	before=$(tree_state "$D")
 	tls_server "$1" 14444
 	start=$(date +%s)
-	"$BIN" issue -d one.example.test --dir "$D" --server https://localhost:14444/dir --ca "$PEB/ca.pem" \
+	"$BIN" issue --run-dir "$RUN" -d one.example.test --dir "$D" --server https://localhost:14444/dir --ca "$PEB/ca.pem" \
 		--http-listen $LISTEN --timeout 3 2>"$TMP/err"
 	local rc=$?
 	kill $TLSPID 2>/dev/null
@@ -314,7 +315,7 @@ t_account_recovery() {
 	local D=$TMP/s1 acct=$TMP/s1/accounts/localhost_14000_dir url
 	url=$(cat "$acct/url")
 	rm "$acct/url"
-	pico issue -d one.example.test --dir "$D" --http-listen $LISTEN 2>"$TMP/err" || { cat "$TMP/err"; fail "issue failed"; }
+	pico issue -d one.example.test --dir "$D" --http-listen $LISTEN --force 2>"$TMP/err" || { cat "$TMP/err"; fail "issue failed"; }
 	cat "$TMP/err"
 	grep -q "account $url (existing)" "$TMP/err" || fail "account not recovered"
 	[ "$(cat "$acct/url")" = "$url" ] || fail "account URL not stored again"

@@ -8,6 +8,7 @@
 #include "jws.h"
 #include "key.h"
 #include "store.h"
+#include "renew.h"
 #include "util.h"
 
 #include <errno.h>
@@ -737,6 +738,92 @@ static void test_store(void)
 	CHECK(strstr(path, "/../") == NULL);
 }
 
+/* ---- issue 3 pieces: settings, times, ARI CertID ---- */
+
+static void test_settings(void)
+{
+	static struct cert_settings a, b;
+	static char text[STORE_MAX_SETTINGS];
+	int n;
+
+	settings_init(&a);
+	CHECK(settings_add_name(&a, "example.org") == 0);
+	CHECK(settings_add_name(&a, "www.example.org") == 0);
+	str_copy(a.server, sizeof a.server, "https://ca.example/dir");
+	str_copy(a.key_type, sizeof a.key_type, "ec384");
+	str_copy(a.challenge, sizeof a.challenge, "webroot");
+	str_copy(a.webroot, sizeof a.webroot, "/www");
+	str_copy(a.profile, sizeof a.profile, "shortlived");
+	str_copy(a.hook, sizeof a.hook, "/usr/lib/acme/notify");
+	str_copy(a.preferred_chain, sizeof a.preferred_chain, "ISRG Root X1");
+	a.days = 20;
+	n = settings_format(&a, text, sizeof text);
+	CHECK(n > 0);
+	CHECK(strstr(text, "names=example.org www.example.org\n") == text);
+	CHECK(strstr(text, "preferred_chain=ISRG Root X1\n") != NULL);
+	CHECK(settings_parse(&b, text, (size_t)n, "t") == 0);
+	CHECK(b.nnames == 2 && strcmp(b.names[1], "www.example.org") == 0);
+	CHECK(strcmp(b.profile, "shortlived") == 0 && strcmp(b.webroot, "/www") == 0 && b.days == 20);
+	CHECK(settings_same_certificate(&a, &b));
+	str_copy(b.key_type, sizeof b.key_type, "ec256");
+	CHECK(!settings_same_certificate(&a, &b));
+	CHECK(settings_parse(&b, "names=a.example\nserver=https://x/\nfuture_key=1\n", 46, "t") == 0);
+	CHECK(settings_parse(&b, "names=a.example\n", 16, "t") == -1);              /* no server */
+	CHECK(settings_parse(&b, "names=a\x01b\nserver=https://x/\n", 30, "t") == -1); /* control */
+	CHECK(settings_parse(&b, "names=a.example\nserver=https://x/\ndays=-3\n", 42, "t") == -1);
+	CHECK(settings_parse(&b, "garbage\n", 8, "t") == -1);
+}
+
+static void test_rfc3339(void)
+{
+	CHECK(acme_parse_time("2026-11-22T06:21:16Z") == 1795328476LL);
+	CHECK(acme_parse_time("2026-11-22T06:21:16.123456Z") == 1795328476LL);
+	CHECK(acme_parse_time("2026-11-22T08:21:16+02:00") == 1795328476LL);
+	CHECK(acme_parse_time("2026-11-22t06:21:16z") == 1795328476LL);
+	CHECK(acme_parse_time("1970-01-01T00:00:00Z") == 0);
+	CHECK(acme_parse_time("2026-11-22 06:21:16Z") == -1);
+	CHECK(acme_parse_time("2026-11-22T06:21:16") == -1);
+	CHECK(acme_parse_time("2026-13-22T06:21:16Z") == -1);
+	CHECK(acme_parse_time("2026-11-22T06:21:16Zjunk") == -1);
+}
+
+/* RFC 9773 §4.1: keyIdentifier 69:88:5B:..:D4 and serial 00:87:65:43:21
+ * give "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE". openssl builds a CA with that
+ * SKI and a leaf with that serial. */
+static void test_ari_cert_id(void)
+{
+	static char pem[8192];
+	static unsigned char der[8192];
+	char id[128];
+	struct chain ch;
+	struct cert_ids ids;
+	FILE *f;
+	size_t len;
+
+	CHECK(run_cmd("cd test/tmp/unit && "
+		      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ari-ca.key "
+		      "-out ari-ca.pem -subj '/CN=ARI Test CA' -days 30 "
+		      "-addext subjectKeyIdentifier=69:88:5B:6B:87:46:40:41:E1:B3:7B:84:7B:A0:AE:2C:DE:01:C8:D4 "
+		      ">/dev/null 2>&1 && "
+		      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ari-leaf.key "
+		      "-out ari-leaf.csr -subj '/CN=a.example' >/dev/null 2>&1 && "
+		      "printf 'authorityKeyIdentifier=keyid\\nsubjectAltName=DNS:a.example\\n' >ari.ext && "
+		      "openssl x509 -req -in ari-leaf.csr -CA ari-ca.pem -CAkey ari-ca.key -set_serial 0x87654321 "
+		      "-days 10 -extfile ari.ext -out ari-leaf.pem >/dev/null 2>&1") == 0);
+	f = fopen("test/tmp/unit/ari-leaf.pem", "rb");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	len = fread(pem, 1, sizeof pem, f);
+	fclose(f);
+	CHECK(chain_from_pem(pem, len, der, sizeof der, &ch) == 1);
+	CHECK(cert_ari_id(der, ch.len[0], id, sizeof id) > 0);
+	CHECK(strcmp(id, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE") == 0);
+	CHECK(cert_ids(der, ch.len[0], &ids) == 0 && strcmp(ids.issuer_cn, "ARI Test CA") == 0);
+	/* Without an AKI there is no CertID. */
+	CHECK(cert_ari_id(der, 10, id, sizeof id) == -1);
+}
+
 int main(void)
 {
 	run_cmd("mkdir -p test/tmp/unit");
@@ -759,6 +846,9 @@ int main(void)
 	RUN(test_sanitize);
 	RUN(test_responder_answer);
 	RUN(test_store);
+	RUN(test_settings);
+	RUN(test_rfc3339);
+	RUN(test_ari_cert_id);
 	printf("unit: %d passed, %d failed\n", tests_passed, tests_failed);
 	return tests_failed ? 1 : 0;
 }

@@ -1,0 +1,411 @@
+/* issue.c - see issue.h */
+#include "issue.h"
+#include "cert.h"
+#include "challenge.h"
+#include "jws.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PEM (64 * 1024)
+
+void run_init(struct run *r, const struct run_opts *o)
+{
+	memset(r, 0, sizeof *r);
+	r->o = o;
+}
+
+void run_free(struct run *r)
+{
+	if (r->http != NULL) {
+		vmsg("%u HTTP requests over %u TCP connection%s", r->http->requests, r->http->connects,
+		     r->http->connects == 1 ? "" : "s");
+		http_close(r->http);
+		free(r->http);
+		r->http = NULL;
+	}
+	if (r->acme_ready)
+		acme_free(&r->acme);
+	r->acme_ready = 0;
+	if (r->tas_loaded)
+		trust_anchors_free(&r->tas);
+	r->tas_loaded = 0;
+	key_free(&r->account);
+}
+
+int run_directory(struct run *r, const char *server)
+{
+	if (r->acme_ready && strcmp(r->server, server) == 0)
+		return 0;
+	if (!r->tas_loaded) {
+		if (trust_anchors_load(&r->tas, r->o->ca_file) < 0)
+			return -1;
+		r->tas_loaded = 1;
+	}
+	if (r->http == NULL) {
+		r->http = malloc(sizeof *r->http);
+		if (r->http == NULL) {
+			err("out of memory");
+			return -1;
+		}
+		http_init(r->http, &r->tas);
+		r->http->timeout_ms = r->o->timeout_s * 1000;
+	}
+	if (r->acme_ready)
+		acme_free(&r->acme);
+	r->acme_ready = 0;
+	r->have_account = 0;
+	key_free(&r->account);
+	if (acme_init(&r->acme, r->http) < 0)
+		return -1;
+	r->acme_ready = 1;
+	r->server[0] = '\0';
+	if (acme_get_directory(&r->acme, server) < 0)
+		return -1;
+	str_copy(r->server, sizeof r->server, server);
+	return 0;
+}
+
+/* Loads the account key, creating one only when an account may be created.
+ * Returns 0 loaded, 1 created, 2 absent (and not created), -1 error. */
+static int account_key(const char *acct_dir, int agree_tos, struct key *k)
+{
+	char path[STORE_MAX_PATH], pem[KEY_MAX_PEM + 1024];
+	size_t len = 0;
+	int rc, ret = -1;
+
+	if (store_path(path, sizeof path, acct_dir, "key.pem") < 0)
+		goto out;
+	rc = store_read(path, pem, sizeof pem, &len);
+	if (rc < 0)
+		goto out;
+	if (rc == 0) {
+		if (key_from_pem(k, pem, len) < 0) {
+			err("%s: not a valid private key (PEM PKCS#8, SEC1 or PKCS#1)", path);
+			goto out;
+		}
+		if (k->type != KEY_EC256) {
+			err("%s: account key must be EC P-256", path);
+			key_free(k);
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	if (!agree_tos) {
+		ret = 2;
+		goto out;
+	}
+	if (key_generate(k, KEY_EC256) < 0) {
+		err("cannot generate the account key");
+		goto out;
+	}
+	if (store_mkdirs(acct_dir, 0700) < 0 || (rc = key_to_pem(k, pem, sizeof pem)) < 0 ||
+	    store_write(path, pem, (size_t)rc, 0600) < 0) {
+		key_free(k);
+		goto out;
+	}
+	msg("new account key %s", path);
+	ret = 1;
+out:
+	wipe(pem, sizeof pem);
+	return ret;
+}
+
+int run_account(struct run *r, const char *email)
+{
+	char acct_dir[STORE_MAX_PATH], url_path[STORE_MAX_PATH], kid[HTTP_MAX_URL];
+	struct acme_eab eab = { r->o->eab_kid, r->o->eab_hmac_key };
+	int rc;
+
+	if (r->have_account)
+		return 0;
+	if (store_account_dir(acct_dir, sizeof acct_dir, r->o->dir, r->server) < 0 ||
+	    store_path(url_path, sizeof url_path, acct_dir, "url") < 0) {
+		err("--dir %s: path too long", r->o->dir);
+		return -1;
+	}
+	rc = account_key(acct_dir, r->o->agree_tos, &r->account);
+	if (rc < 0)
+		return -1;
+	if (rc == 2) {
+		char tos[160];
+
+		sanitize(tos, sizeof tos, r->acme.dir.terms_of_service,
+			 sizeof r->acme.dir.terms_of_service);
+		err("no account for %s in %s: read the terms of service%s%s and pass --agree-tos "
+		    "to create one", r->server, r->o->dir, tos[0] ? " at " : "", tos);
+		return -1;
+	}
+	kid[0] = '\0';
+	rc = store_read(url_path, kid, sizeof kid, NULL);
+	if (rc < 0)
+		return -1;
+	kid[strcspn(kid, "\r\n")] = '\0';
+	if (acme_account(&r->acme, &r->account, kid, email, r->o->agree_tos,
+			 eab.kid ? &eab : NULL) < 0)
+		return -1;
+	if (kid[0] == '\0' &&
+	    store_write(url_path, r->acme.kid, strlen(r->acme.kid), 0600) < 0)
+		return -1;
+	r->have_account = 1;
+	return 0;
+}
+
+int read_installed_cert(const char *dir, const char *name, unsigned char *buf, size_t cap)
+{
+	char path[STORE_MAX_PATH];
+	char *pem = malloc(MAX_PEM);
+	struct chain ch;
+	size_t len = 0;
+	int rc, ret = -1;
+
+	if (pem == NULL) {
+		err("out of memory");
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof path, "%s/%s/cert.pem", dir, name) >= sizeof path) {
+		err("%s/%s: path too long", dir, name);
+		goto out;
+	}
+	rc = store_read(path, pem, MAX_PEM, &len);
+	if (rc != 0) {
+		ret = rc == 1 ? 0 : -1;
+		goto out;
+	}
+	if (chain_from_pem(pem, len, buf, cap, &ch) < 1) {
+		err("%s: not a PEM certificate", path);
+		goto out;
+	}
+	memmove(buf, buf + ch.off[0], ch.len[0]);
+	ret = (int)ch.len[0];
+out:
+	free(pem);
+	return ret;
+}
+
+/* Checks the downloaded chain against the order and our key, and that it is
+ * newer than what is installed. 0 or -1. */
+static int verify_chain(const struct run *r, const struct cert_settings *s,
+			const struct chain *ch, const struct key *k, struct cert_info *ci)
+{
+	const unsigned char *leaf = ch->buf + ch->off[0];
+	size_t leaf_len = ch->len[0];
+	unsigned char *old = malloc(MAX_PEM);
+	struct cert_info oci;
+	int olen, ret = -1;
+
+	if (old == NULL) {
+		err("out of memory");
+		goto out;
+	}
+	if (cert_validity(leaf, leaf_len, ci) < 0) {
+		err("issued certificate: cannot read its validity");
+		goto out;
+	}
+	if (!cert_key_matches(leaf, leaf_len, k)) {
+		err("issued certificate: public key is not the one we sent in the CSR");
+		goto out;
+	}
+	for (size_t i = 0; i < s->nnames; i++) {
+		if (cert_has_dns_name(leaf, leaf_len, s->names[i]) != 1) {
+			err("issued certificate: does not cover %s", s->names[i]);
+			goto out;
+		}
+	}
+	if (ci->not_after <= ci->not_before) {
+		err("issued certificate: notAfter is not after notBefore");
+		goto out;
+	}
+	/* Never replace an installed certificate with an older one. */
+	olen = read_installed_cert(r->o->dir, s->names[0], old, MAX_PEM);
+	if (olen > 0 && cert_validity(old, (size_t)olen, &oci) == 0 &&
+	    oci.not_before > ci->not_before) {
+		err("issued certificate is older than the installed one; keeping %s/%s",
+		    r->o->dir, s->names[0]);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(old);
+	return ret;
+}
+
+/* Writes the verified chain and key as the new generation for names[0]. */
+static int install(const struct run *r, const struct cert_settings *s, const char *pem,
+		   size_t pem_len, const struct key *k, const struct cert_info *ci)
+{
+	char *cert = NULL, *chain = NULL, *full = NULL, *settings = NULL, keypem[KEY_MAX_PEM];
+	unsigned char *der = NULL;
+	struct chain ch;
+	struct cert_files files;
+	char when[32];
+	struct tm tm;
+	time_t na = (time_t)ci->not_after;
+	int ret = -1;
+
+	der = malloc(pem_len + 1);
+	cert = malloc(MAX_PEM);
+	chain = malloc(MAX_PEM);
+	full = malloc(MAX_PEM);
+	settings = malloc(STORE_MAX_SETTINGS);
+	if (der == NULL || cert == NULL || chain == NULL || full == NULL || settings == NULL) {
+		err("out of memory");
+		goto out;
+	}
+	if (chain_from_pem(pem, pem_len, der, pem_len + 1, &ch) < 0 ||
+	    chain_to_pem(&ch, 0, 1, cert, MAX_PEM) < 0 ||
+	    chain_to_pem(&ch, 1, ch.n - 1, chain, MAX_PEM) < 0 ||
+	    chain_to_pem(&ch, 0, ch.n, full, MAX_PEM) < 0) {
+		err("issued chain does not fit in %d bytes", MAX_PEM);
+		goto out;
+	}
+	if (key_to_pem(k, keypem, sizeof keypem) < 0 ||
+	    settings_format(s, settings, STORE_MAX_SETTINGS) < 0) {
+		err("cannot encode the key or settings");
+		goto out;
+	}
+	files = (struct cert_files){ keypem, cert, chain, full, settings };
+	if (store_mkdirs(r->o->dir, 0700) < 0 || store_install(r->o->dir, s->names[0], &files) < 0)
+		goto out;
+	gmtime_r(&na, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	msg("certificate for %s installed in %s/%s (expires %s)", s->names[0], r->o->dir,
+	    s->names[0], when);
+	ret = 0;
+out:
+	wipe(keypem, sizeof keypem);
+	free(der);
+	free(cert);
+	free(chain);
+	free(full);
+	free(settings);
+	return ret;
+}
+
+/* Runs the hook program directly (no shell) with the paths in its
+ * environment. Its failure is reported, never undone. */
+static void run_hook(const struct run *r, const struct cert_settings *s, int renewal)
+{
+	static char env[8][STORE_MAX_SETTINGS + 64];
+	static const char *const files[][2] = { { "KEY", "key.pem" }, { "CERT", "cert.pem" },
+						 { "CHAIN", "chain.pem" }, { "FULLCHAIN", "fullchain.pem" } };
+	char *envp[9], *argv[2];
+	size_t n;
+	pid_t pid;
+	int st, bad = 0;
+
+	if (s->hook[0] == '\0')
+		return;
+	snprintf(env[0], sizeof env[0], "PICOACME_EVENT=%s", renewal ? "renewed" : "issued");
+	snprintf(env[1], sizeof env[1], "PICOACME_DOMAIN=%s", s->names[0]);
+	n = (size_t)snprintf(env[2], sizeof env[2], "PICOACME_NAMES=");
+	for (size_t i = 0; i < s->nnames; i++)
+		n += (size_t)snprintf(env[2] + n, sizeof env[2] - n, "%s%s", i ? " " : "", s->names[i]);
+	for (int i = 0; i < 4; i++) {
+		bad |= (size_t)snprintf(env[3 + i], sizeof env[3 + i], "PICOACME_%s=%s/%s/%s",
+					files[i][0], r->o->dir, s->names[0], files[i][1]) >= sizeof env[3 + i];
+	}
+	snprintf(env[7], sizeof env[7], "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	if (bad) {
+		err("hook %s: paths too long; not run", s->hook);
+		return;
+	}
+	for (int i = 0; i < 8; i++)
+		envp[i] = env[i];
+	envp[8] = NULL;
+	argv[0] = (char *)s->hook;
+	argv[1] = NULL;
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		err("hook %s: fork: %s", s->hook, strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		execve(s->hook, argv, envp);
+		fprintf(stderr, "picoacme: error: hook %s: %s\n", s->hook, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		err("hook %s failed (status %d); the new certificate stays installed", s->hook,
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	else
+		msg("hook %s done", s->hook);
+}
+
+int run_issue(struct run *r, const struct cert_settings *s, const char *replaces, int renewal)
+{
+	static struct responder resp;
+	static struct key cert_key;
+	struct acme_order_opts opts = { s->profile[0] ? s->profile : NULL, replaces,
+					s->preferred_chain[0] ? s->preferred_chain : NULL };
+	enum key_type kt = KEY_EC256;
+	unsigned char *der = NULL;
+	struct chain ch;
+	struct cert_info ci;
+	int ret = -1;
+
+	responder_init(&resp);
+	if (s->key_type[0] && key_type_parse(s->key_type, &kt) < 0) {
+		err("%s: unknown key type %s", s->names[0], s->key_type);
+		goto out;
+	}
+	/* Local problems first: nothing is sent before they are ruled out. */
+	if (strcmp(s->challenge, "webroot") == 0 ? responder_webroot(&resp, s->webroot) < 0
+						  : responder_listen(&resp, s->http_listen[0] ? s->http_listen : NULL) < 0)
+		goto out;
+	if (run_directory(r, s->server) < 0 || run_account(r, s->email[0] ? s->email : NULL) < 0)
+		goto out;
+	if (opts.profile != NULL) {
+		const char *p = r->acme.dir.profiles;
+		size_t pl = strlen(opts.profile);
+		int found = 0;
+
+		while (*p) {
+			size_t l = strcspn(p, " ");
+
+			found |= l == pl && strncmp(p, opts.profile, pl) == 0;
+			p += l + (p[l] == ' ');
+		}
+		if (!found) {
+			err("--profile %s: not offered by %s (offered: %s)", opts.profile, r->server,
+			    r->acme.dir.profiles[0] ? r->acme.dir.profiles : "none");
+			goto out;
+		}
+	}
+	if (key_generate(&cert_key, kt) < 0) {
+		err("cannot generate a %s certificate key", key_type_name(kt));
+		goto out;
+	}
+	if (acme_issue(&r->acme, s->names, s->nnames, &cert_key, &resp, &opts) < 0)
+		goto out;
+	der = malloc(r->acme.resp.body_len + 1);
+	if (der == NULL) {
+		err("out of memory");
+		goto out;
+	}
+	if (chain_from_pem(r->acme.resp.body, r->acme.resp.body_len, der, r->acme.resp.body_len + 1,
+			   &ch) < 0) {
+		err("downloaded certificate chain is not valid PEM");
+		goto out;
+	}
+	if (verify_chain(r, s, &ch, &cert_key, &ci) < 0 ||
+	    install(r, s, r->acme.resp.body, r->acme.resp.body_len, &cert_key, &ci) < 0)
+		goto out;
+	run_hook(r, s, renewal);
+	ret = 0;
+out:
+	free(der);
+	responder_stop(&resp);
+	key_free(&cert_key);
+	return ret;
+}
