@@ -650,8 +650,10 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 	size_t naz = 0, pending = 0;
 	int arr, t, ret = -1;
 
-	msg("ordering a certificate for %zu name%s (%s%s)", nnames, nnames == 1 ? "" : "s",
-	    names[0], nnames > 1 ? ", ..." : "");
+	msg("ordering a certificate for %zu name%s (%s%s)%s%s%s%s", nnames, nnames == 1 ? "" : "s",
+	    names[0], nnames > 1 ? ", ..." : "", opts->profile ? " profile " : "",
+	    opts->profile ? opts->profile : "", opts->replaces ? " replacing " : "",
+	    opts->replaces ? opts->replaces : "");
 	if (new_order(a, names, nnames, opts, order_url) < 0)
 		goto out;
 	if (get_url(a, 0, "finalize", finalize_url, sizeof finalize_url, order_url, 1) < 0)

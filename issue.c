@@ -289,43 +289,55 @@ out:
 	return ret;
 }
 
-/* Runs the hook program directly (no shell) with the paths in its
- * environment. Its failure is reported, never undone. */
+extern char **environ;
+
+/* Runs the hook program directly (no shell) with the caller's environment
+ * plus PICOACME_* variables naming the files. Its failure is reported,
+ * never undone. */
 static void run_hook(const struct run *r, const struct cert_settings *s, int renewal)
 {
-	static char env[8][STORE_MAX_SETTINGS + 64];
+	static char vars[7][STORE_MAX_SETTINGS + 64];
 	static const char *const files[][2] = { { "KEY", "key.pem" }, { "CERT", "cert.pem" },
 						 { "CHAIN", "chain.pem" }, { "FULLCHAIN", "fullchain.pem" } };
-	char *envp[9], *argv[2];
-	size_t n;
+	char **envp = NULL, *argv[2];
+	size_t n, ne = 0;
 	pid_t pid;
 	int st, bad = 0;
 
 	if (s->hook[0] == '\0')
 		return;
-	snprintf(env[0], sizeof env[0], "PICOACME_EVENT=%s", renewal ? "renewed" : "issued");
-	snprintf(env[1], sizeof env[1], "PICOACME_DOMAIN=%s", s->names[0]);
-	n = (size_t)snprintf(env[2], sizeof env[2], "PICOACME_NAMES=");
+	snprintf(vars[0], sizeof vars[0], "PICOACME_EVENT=%s", renewal ? "renewed" : "issued");
+	snprintf(vars[1], sizeof vars[1], "PICOACME_DOMAIN=%s", s->names[0]);
+	n = (size_t)snprintf(vars[2], sizeof vars[2], "PICOACME_NAMES=");
 	for (size_t i = 0; i < s->nnames; i++)
-		n += (size_t)snprintf(env[2] + n, sizeof env[2] - n, "%s%s", i ? " " : "", s->names[i]);
-	for (int i = 0; i < 4; i++) {
-		bad |= (size_t)snprintf(env[3 + i], sizeof env[3 + i], "PICOACME_%s=%s/%s/%s",
-					files[i][0], r->o->dir, s->names[0], files[i][1]) >= sizeof env[3 + i];
-	}
-	snprintf(env[7], sizeof env[7], "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+		n += (size_t)snprintf(vars[2] + n, sizeof vars[2] - n, "%s%s", i ? " " : "", s->names[i]);
+	for (int i = 0; i < 4; i++)
+		bad |= (size_t)snprintf(vars[3 + i], sizeof vars[3 + i], "PICOACME_%s=%s/%s/%s",
+					files[i][0], r->o->dir, s->names[0], files[i][1]) >= sizeof vars[3 + i];
 	if (bad) {
 		err("hook %s: paths too long; not run", s->hook);
 		return;
 	}
-	for (int i = 0; i < 8; i++)
-		envp[i] = env[i];
-	envp[8] = NULL;
+	for (char **e = environ; *e; e++)
+		ne++;
+	envp = calloc(ne + 8, sizeof *envp);
+	if (envp == NULL) {
+		err("out of memory");
+		return;
+	}
+	ne = 0;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "PICOACME_", 9) != 0)
+			envp[ne++] = *e;
+	for (int i = 0; i < 7; i++)
+		envp[ne++] = vars[i];
 	argv[0] = (char *)s->hook;
 	argv[1] = NULL;
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
 		err("hook %s: fork: %s", s->hook, strerror(errno));
+		free(envp);
 		return;
 	}
 	if (pid == 0) {
@@ -333,6 +345,7 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 		fprintf(stderr, "picoacme: error: hook %s: %s\n", s->hook, strerror(errno));
 		_exit(127);
 	}
+	free(envp);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)

@@ -4,7 +4,9 @@
 #   test/pebble.sh start DIR [pebble-config-extra-json]   # writes DIR/ca.pem, DIR/env
 #   test/pebble.sh stop DIR
 # Environment passed through to Pebble: PEBBLE_VA_NOSLEEP, PEBBLE_WFE_NONCEREJECT,
-# PEBBLE_AUTHZREUSE (Pebble's own defaults apply when unset).
+# PEBBLE_AUTHZREUSE, PEBBLE_ALTERNATE_ROOTS (Pebble's own defaults apply when
+# unset). PEBBLE_BIN picks the binary (default: pebble on PATH); CHALLTESTSRV=0
+# skips the DNS server when another instance already runs one.
 set -eu
 cmd=$1
 dir=$(mkdir -p "$2" && cd "$2" && pwd)
@@ -59,11 +61,13 @@ start)
     $extra}
 } }
 EOF
+	if [ "${CHALLTESTSRV:-1}" = 1 ]; then
 	pebble-challtestsrv -defaultIPv4 127.0.0.1 -defaultIPv6 "" -dns01 ":$DNS_PORT" \
 		-http01 "" -https01 "" -tlsalpn01 "" -management ":8055" \
 		>"$dir/challtestsrv.log" 2>&1 &
 	echo $! >"$dir/challtestsrv.pid"
-	pebble -config "$dir/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" >"$dir/pebble.log" 2>&1 &
+	fi
+	"${PEBBLE_BIN:-pebble}" -config "$dir/pebble.json" -dnsserver "127.0.0.1:$DNS_PORT" >"$dir/pebble.log" 2>&1 &
 	echo $! >"$dir/pebble.pid"
 	wait_port "$PEBBLE_PORT" 20
 	wait_port "$MGMT_PORT" 20
