@@ -133,8 +133,10 @@ static void report_problem(struct acme *a, const char *url, const char *tolerate
 		acme_problem_line(r->body, r->body_len, line, sizeof line);
 		err("%s: %s", u, line);
 	} else {
-		err("%s: HTTP %d", u, r->status);
+		snprintf(line, sizeof line, "HTTP %d", r->status);
+		err("%s: %s", u, line);
 	}
+	snprintf(a->last_error, sizeof a->last_error, "%s", line);
 }
 
 /* ---- requests ---- */
@@ -460,6 +462,7 @@ static void report_failed_authz(struct acme *a, struct authz *az, size_t n)
 					  (size_t)(a->doc.tok[e].end - a->doc.tok[e].start), line,
 					  sizeof line);
 			err("%s: validation failed: %s", name, line);
+			snprintf(a->last_error, sizeof a->last_error, "%s: validation failed: %s", name, line);
 		}
 	}
 }

@@ -60,6 +60,7 @@ struct acme {
 	char thumbprint[44];
 	char problem_type[128];       /* type of the last problem document */
 	long retry_after;             /* Retry-After of the last failed request, or -1 */
+	char last_error[1024];        /* the last problem reported, one sanitized line */
 	char *jws;                    /* ACME_MAX_JWS bytes, owned */
 	char *payload;                /* ACME_MAX_JWS bytes, owned */
 	int64_t poll_timeout_ms;

@@ -486,7 +486,7 @@ static const char *tls_error_text(int e)
 	}
 }
 
-static int tls_open(struct http_client *c, const struct url *u)
+static int tls_open(struct http_client *c, const struct url *u, const char *url)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL, *ai;
@@ -496,7 +496,7 @@ static int tls_open(struct http_client *c, const struct url *u)
 	resume = strcmp(c->host, u->host) == 0 && strcmp(c->port, u->port) == 0;
 	rc = getaddrinfo(u->host, u->port, &hints, &res);
 	if (rc != 0) {
-		err("https://%s:%s: cannot resolve host: %s", u->host, u->port, gai_strerror(rc));
+		err("%s: cannot resolve host %s: %s", url, u->host, gai_strerror(rc));
 		goto out;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -507,7 +507,7 @@ static int tls_open(struct http_client *c, const struct url *u)
 			break;
 	}
 	if (c->fd < 0) {
-		err("https://%s:%s: cannot connect: %s", u->host, u->port, why);
+		err("%s: cannot connect: %s", url, why);
 		goto out;
 	}
 	c->connects++;
@@ -516,7 +516,7 @@ static int tls_open(struct http_client *c, const struct url *u)
 	br_ssl_engine_set_buffers_bidi(&c->sc.eng, c->ibuf, sizeof c->ibuf,
 				       c->obuf, sizeof c->obuf);
 	if (!br_ssl_client_reset(&c->sc, u->host, resume)) {
-		err("https://%s:%s: TLS setup failed", u->host, u->port);
+		err("%s: TLS setup failed", url);
 		goto out;
 	}
 	br_sslio_init(&c->io, &c->sc.eng, sock_read, c, sock_write, c);
@@ -526,11 +526,11 @@ static int tls_open(struct http_client *c, const struct url *u)
 		const char *t = tls_error_text(e);
 
 		if (c->io_timed_out)
-			err("https://%s:%s: TLS handshake timed out", u->host, u->port);
+			err("%s: TLS handshake timed out", url);
 		else if (t)
-			err("https://%s:%s: %s", u->host, u->port, t);
+			err("%s: %s", url, t);
 		else
-			err("https://%s:%s: TLS handshake failed (BearSSL error %d)", u->host, u->port, e);
+			err("%s: TLS handshake failed (BearSSL error %d)", url, e);
 		goto out;
 	}
 	c->tls_open = 1;
@@ -980,7 +980,7 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		if (c->fd >= 0 && (strcmp(c->host, u.host) != 0 || strcmp(c->port, u.port) != 0))
 			http_close(c);
 		if (c->fd < 0) {
-			if (tls_open(c, &u) < 0)
+			if (tls_open(c, &u, cur) < 0)
 				goto out;
 			fresh = 1;
 		}

@@ -266,8 +266,8 @@ static void record_result(struct run *r, const struct cert_settings *s, const st
 		wait = r->acme.retry_after;
 	st->retry_at = now + wait;
 	sanitize(st->last_error, sizeof st->last_error,
-		 r->acme_ready && r->acme.problem_type[0] ? r->acme.problem_type : "see the log",
-		 sizeof r->acme.problem_type);
+		 r->acme_ready && r->acme.last_error[0] ? r->acme.last_error : "see the log",
+		 sizeof r->acme.last_error);
 	if (in->present) {
 		st->cert_not_before = in->ci.not_before;
 		if (now >= lifetime_mark(in, 6)) {

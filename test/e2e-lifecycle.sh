@@ -195,7 +195,7 @@ t_failure_backoff() {
 	cat "$TMP/err"
 	[ $rc = 2 ] || fail "exit $rc during backoff, want 2"
 	grep -q 'last attempt failed; next attempt after' "$TMP/err" || fail "no backoff"
-	pico status | grep '^back.example.test ' | grep -q 'last_error=urn:ietf:params:acme:error:' ||
+	pico status | grep '^back.example.test ' | grep -q 'last_error=back.example.test: validation failed: connection: ' ||
 		fail "status lacks the last error"
 	# Close to expiry a failure is critical.
 	na=$(epoch "$D/back.example.test/cert.pem" enddate)
@@ -287,6 +287,53 @@ t_eab() {
 	[ -f "$D3/eab.example.test/cert.pem" ] || fail "no certificate"
 }
 
+t_changed_settings_reissue() {
+	local old rc
+	pico issue -d chg.example.test --http-listen $LISTEN || fail "setup issue failed"
+	old=$(serial "$D/chg.example.test/cert.pem")
+	pico issue -d chg.example.test --http-listen $LISTEN 2>"$TMP/err"
+	rc=$?
+	[ $rc = 2 ] || fail "identical re-issue: exit $rc, want 2"
+	pico issue -d chg.example.test -d www.chg.example.test --key-type ec384 --http-listen $LISTEN 2>"$TMP/err"
+	rc=$?
+	cat "$TMP/err"
+	[ $rc = 0 ] || fail "changed settings: exit $rc, want 0"
+	[ "$old" != "$(serial "$D/chg.example.test/cert.pem")" ] || fail "not re-issued"
+	grep -qx 'names=chg.example.test www.chg.example.test' "$D/chg.example.test/settings" || fail "names"
+	grep -qx 'key_type=ec384' "$D/chg.example.test/settings" || fail "key type"
+}
+
+t_short_names() {
+	# No network at all: the error names the URL the short name stands for.
+	for pair in zerossl=https://acme.zerossl.com/v2/DV90 google=https://dv.acme-v02.api.pki.goog/directory \
+		buypass=https://api.buypass.com/acme/directory letsencrypt-staging=https://acme-staging-v02.api.letsencrypt.org/directory; do
+		unshare -n "$BIN" account --server "${pair%%=*}" --dir "$TMP/short" --run-dir "$RUN" 2>"$TMP/err" &&
+			fail "${pair%%=*} succeeded offline"
+		cat "$TMP/err"
+		grep -q "${pair#*=}" "$TMP/err" || fail "${pair%%=*} does not map to ${pair#*=}"
+	done
+	[ ! -e "$TMP/short" ] || fail "something was written"
+}
+
+t_syslog() {
+	[ -e /dev/log ] && { echo "skipped: /dev/log belongs to a running syslog"; return 0; }
+	python3 - "$BIN" "$D" "$RUN" "$PEB/ca.pem" <<'EOF'
+import os, socket, subprocess, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+try:
+    s.settimeout(5)
+    r = subprocess.run([sys.argv[1], "renew", "--syslog", "--dir", sys.argv[2], "--run-dir", sys.argv[3],
+                        "--ca", sys.argv[4], "ari.example.test"], capture_output=True, text=True)
+    got = s.recv(4096).decode()
+    print(got)
+    assert "picoacme[" in got and "ari.example.test" in got, got
+finally:
+    s.close()
+    os.unlink("/dev/log")
+EOF
+}
+
 run "shortlived profile recorded and sent" t_profile_shortlived
 run "unknown profile lists the offered ones" t_bad_profile
 run "renew with nothing due: exit 2, no writes, then no connection" t_renew_not_due_no_writes_no_connection
@@ -302,6 +349,9 @@ run "key rollover, then issue with the new key" t_rollover_then_issue
 run "revoke: Pebble reports it revoked, files moved aside" t_revoke
 run "deactivate the account" t_deactivate
 run "external account binding: missing, wrong, right" t_eab
+run "issue with changed settings re-issues, identical exits 2" t_changed_settings_reissue
+run "short CA names map to their directory URLs" t_short_names
+run "--syslog sends the lines to syslog" t_syslog
 
 echo "lifecycle: $passed passed, $failed failed"
 [ $failed = 0 ]
