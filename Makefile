@@ -13,17 +13,17 @@ CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 # The build time is the earliest time a clock may read (renew's clock check).
 BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
-DEFS    := -D_GNU_SOURCE -DPICOACME_BUILD_EPOCH=$(BUILD_EPOCH)
+DEFS    := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DPICOACME_BUILD_EPOCH=$(BUILD_EPOCH)
 LIBS    := -lbearssl
 BUILD   := build
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # Debian packages each target needs.
 BUILD_PKGS := gcc make libbearssl-dev libjsmn-dev
-TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 curl
+TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 curl dpkg-dev
 STATIC_PKGS := musl-tools dpkg-dev
 
-.PHONY: all static test unit e2e demo deps deps-test deps-static lint clean bench fuzz
+.PHONY: all static test unit e2e demo deps deps-test deps-static lint clean bench fuzz cross
 
 all: picoacme
 
@@ -111,6 +111,47 @@ picoacme-static: deps-static $(SRCS) $(MAIN) $(HDRS) $(BEARSSL_SRC)/build-musl/l
 
 static: picoacme-static
 
+# ---- router architectures ----
+# make cross ARCH=mips|mipsel|arm: static ./picoacme-$(ARCH) with Debian's
+# cross compiler (glibc linked statically), BearSSL built from the same
+# Debian source; run under qemu-user by make test-cross.
+ARCH ?= mips
+CROSS_mips   := mips-linux-gnu
+CROSS_mipsel := mipsel-linux-gnu
+CROSS_arm    := arm-linux-gnueabihf
+QEMU_mips    := qemu-mips
+QEMU_mipsel  := qemu-mipsel
+QEMU_arm     := qemu-arm
+CROSS        := $(CROSS_$(ARCH))
+CROSS_INC    := $(BUILD)/cross-include
+CROSS_CFLAGS := -Os -ffunction-sections -fdata-sections
+
+$(BEARSSL_SRC)/build-%/libbearssl.a: $(BEARSSL_SRC)/.ready
+	printf 'include conf/Unix.mk\nBUILD = build-$*\nCC = $(CROSS_$*)-gcc\nCFLAGS = -W -Wall $(CROSS_CFLAGS) -fPIC\nLD = $(CROSS_$*)-gcc\nLDDLL = $(CROSS_$*)-gcc\nAR = $(CROSS_$*)-ar\nDLL = no\nTESTS = no\nTOOLS = no\n' \
+		> $(BEARSSL_SRC)/conf/picoacme-$*.mk
+	$(MAKE) -C $(BEARSSL_SRC) CONF=picoacme-$* lib >/dev/null
+
+$(CROSS_INC)/jsmn.h: | $(BUILD)
+	mkdir -p $(CROSS_INC)
+	cp /usr/include/jsmn.h $@
+
+picoacme-mips picoacme-mipsel picoacme-arm: picoacme-%: $(SRCS) $(MAIN) $(HDRS) $(BEARSSL_SRC)/build-%/libbearssl.a $(CROSS_INC)/jsmn.h
+	$(CROSS_$*)-gcc $(WARN) $(DEFS) $(CROSS_CFLAGS) -I$(BEARSSL_SRC)/inc -I$(CROSS_INC) -static \
+		-Wl,--gc-sections -s -o $@ $(SRCS) $(MAIN) $(BEARSSL_SRC)/build-$*/libbearssl.a 2>&1 | \
+		grep -v 'statically linked applications requires at runtime' || true
+	@test -x $@ && echo "$@: $$(stat -c %s $@) bytes"
+
+$(BUILD)/unit-%: $(SRCS) $(HDRS) test/unit.c $(BEARSSL_SRC)/build-%/libbearssl.a $(CROSS_INC)/jsmn.h
+	$(CROSS_$*)-gcc $(WARN) -Werror $(DEFS) -O1 -g -I. -I$(BEARSSL_SRC)/inc -I$(CROSS_INC) -static \
+		-o $@ $(SRCS) test/unit.c $(BEARSSL_SRC)/build-$*/libbearssl.a 2>&1 | \
+		grep -v 'statically linked applications requires at runtime' || true
+	@test -x $@
+
+cross: deps-static
+	$(call need_pkgs,gcc-$(CROSS) qemu-user)
+	$(MAKE) picoacme-$(ARCH) $(BUILD)/unit-$(ARCH)
+	$(QEMU_$(ARCH)) -L /usr/$(CROSS) $(BUILD)/unit-$(ARCH)
+
 # ---- tests ----
 test: deps-test
 	@$(MAKE) --no-print-directory $(BUILD)/unit $(BUILD)/unit-san $(BUILD)/picoacme-test picoacme \
@@ -134,4 +175,4 @@ lint:
 	clang-tidy --quiet $(SRCS) $(MAIN) -- $(WARN) $(DEFS) 2>/dev/null
 
 clean:
-	rm -rf $(BUILD) picoacme picoacme-static test/tmp
+	rm -rf $(BUILD) picoacme picoacme-static picoacme-mips picoacme-mipsel picoacme-arm test/tmp

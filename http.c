@@ -1,5 +1,6 @@
 /* http.c - see http.h */
 #include "http.h"
+#include "key.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -486,6 +487,57 @@ static const char *tls_error_text(int e)
 	}
 }
 
+/* TLS 1.2 with ECDHE, AES-GCM or ChaCha20-Poly1305 only: what every ACME CA
+ * serves, and far less code than br_ssl_client_init_full links in. The X.509
+ * engine keeps SHA-256/384/512 and P-256/P-384 (Let's Encrypt's ECDSA chains
+ * need SHA-384 and P-384) and RSA. */
+static void tls_client_setup(struct http_client *c)
+{
+	static const uint16_t suites[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	};
+	static const struct {
+		int id;
+		const br_hash_class *impl;
+	} hashes[] = {
+		{ br_sha256_ID, &br_sha256_vtable },
+		{ br_sha384_ID, &br_sha384_vtable },
+		{ br_sha512_ID, &br_sha512_vtable },
+	};
+	br_ssl_client_context *cc = &c->sc;
+	br_ssl_engine_context *eng = &cc->eng;
+	br_x509_minimal_context *xc = &c->xc;
+
+	br_ssl_client_zero(cc);
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
+	br_x509_minimal_init(xc, &br_sha256_vtable, c->tas->ta, c->tas->n);
+	for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
+		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].impl);
+		br_x509_minimal_set_hash(xc, hashes[i].id, hashes[i].impl);
+	}
+	br_x509_minimal_set_rsa(xc, &br_rsa_i31_pkcs1_vrfy);
+	br_x509_minimal_set_ecdsa(xc, &key_ec, br_ecdsa_i31_vrfy_asn1);
+	br_ssl_engine_set_x509(eng, &xc->vtable);
+	br_ssl_client_set_rsapub(cc, &br_rsa_i31_public);
+	br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
+	br_ssl_engine_set_ecdsa(eng, br_ecdsa_i31_vrfy_asn1);
+	br_ssl_engine_set_ec(eng, &key_ec);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_aes_ctr(eng, &br_aes_ct_ctr_vtable);
+	br_ssl_engine_set_ghash(eng, &br_ghash_ctmul);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
+	br_ssl_engine_set_chacha20(eng, &br_chacha20_ct_run);
+	br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
+}
+
 static int tls_open(struct http_client *c, const struct url *u, const char *url)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
@@ -512,7 +564,7 @@ static int tls_open(struct http_client *c, const struct url *u, const char *url)
 	}
 	c->connects++;
 	/* A fresh x509 engine per handshake; anchors are shared. */
-	br_ssl_client_init_full(&c->sc, &c->xc, c->tas->ta, c->tas->n);
+	tls_client_setup(c);
 	br_ssl_engine_set_buffers_bidi(&c->sc.eng, c->ibuf, sizeof c->ibuf,
 				       c->obuf, sizeof c->obuf);
 	if (!br_ssl_client_reset(&c->sc, u->host, resume)) {

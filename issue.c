@@ -296,7 +296,8 @@ extern char **environ;
  * never undone. */
 static void run_hook(const struct run *r, const struct cert_settings *s, int renewal)
 {
-	static char vars[7][STORE_MAX_SETTINGS + 64];
+	static char names_var[STORE_MAX_SETTINGS + 64]; /* up to 100 names */
+	char vars[6][STORE_MAX_PATH + 64];
 	static const char *const files[][2] = { { "KEY", "key.pem" }, { "CERT", "cert.pem" },
 						 { "CHAIN", "chain.pem" }, { "FULLCHAIN", "fullchain.pem" } };
 	char **envp = NULL, *argv[2];
@@ -308,12 +309,13 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 		return;
 	snprintf(vars[0], sizeof vars[0], "PICOACME_EVENT=%s", renewal ? "renewed" : "issued");
 	snprintf(vars[1], sizeof vars[1], "PICOACME_DOMAIN=%s", s->names[0]);
-	n = (size_t)snprintf(vars[2], sizeof vars[2], "PICOACME_NAMES=");
+	n = (size_t)snprintf(names_var, sizeof names_var, "PICOACME_NAMES=");
 	for (size_t i = 0; i < s->nnames; i++)
-		n += (size_t)snprintf(vars[2] + n, sizeof vars[2] - n, "%s%s", i ? " " : "", s->names[i]);
+		n += (size_t)snprintf(names_var + n, sizeof names_var - n, "%s%s", i ? " " : "",
+				      s->names[i]);
 	for (int i = 0; i < 4; i++)
-		bad |= (size_t)snprintf(vars[3 + i], sizeof vars[3 + i], "PICOACME_%s=%s/%s/%s",
-					files[i][0], r->o->dir, s->names[0], files[i][1]) >= sizeof vars[3 + i];
+		bad |= (size_t)snprintf(vars[2 + i], sizeof vars[2 + i], "PICOACME_%s=%s/%s/%s",
+					files[i][0], r->o->dir, s->names[0], files[i][1]) >= sizeof vars[2 + i];
 	if (bad) {
 		err("hook %s: paths too long; not run", s->hook);
 		return;
@@ -329,8 +331,9 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 	for (char **e = environ; *e; e++)
 		if (strncmp(*e, "PICOACME_", 9) != 0)
 			envp[ne++] = *e;
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < 6; i++)
 		envp[ne++] = vars[i];
+	envp[ne++] = names_var;
 	argv[0] = (char *)s->hook;
 	argv[1] = NULL;
 	fflush(stderr);

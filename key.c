@@ -34,6 +34,48 @@ const char *key_type_name(enum key_type type)
 	return "?";
 }
 
+static const br_ec_impl *curve_impl(int curve)
+{
+	return curve == BR_EC_secp256r1 ? &br_ec_p256_m31 : &br_ec_prime_i31;
+}
+
+static const unsigned char *ec_generator(int curve, size_t *len)
+{
+	return curve_impl(curve)->generator(curve, len);
+}
+
+static const unsigned char *ec_order(int curve, size_t *len)
+{
+	return curve_impl(curve)->order(curve, len);
+}
+
+static size_t ec_xoff(int curve, size_t *len)
+{
+	return curve_impl(curve)->xoff(curve, len);
+}
+
+static uint32_t ec_mul(unsigned char *g, size_t glen, const unsigned char *x, size_t xlen, int curve)
+{
+	return curve_impl(curve)->mul(g, glen, x, xlen, curve);
+}
+
+static size_t ec_mulgen(unsigned char *r, const unsigned char *x, size_t xlen, int curve)
+{
+	return curve_impl(curve)->mulgen(r, x, xlen, curve);
+}
+
+static uint32_t ec_muladd(unsigned char *a, const unsigned char *b, size_t len,
+			  const unsigned char *x, size_t xlen, const unsigned char *y, size_t ylen,
+			  int curve)
+{
+	return curve_impl(curve)->muladd(a, b, len, x, xlen, y, ylen, curve);
+}
+
+const br_ec_impl key_ec = {
+	(uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_secp384r1,
+	ec_generator, ec_order, ec_xoff, ec_mul, ec_mulgen, ec_muladd,
+};
+
 static int is_ec(enum key_type t) { return t == KEY_EC256 || t == KEY_EC384; }
 
 static unsigned rsa_bits(enum key_type t)
@@ -104,12 +146,12 @@ int key_generate(struct key *k, enum key_type type)
 	if (is_ec(type)) {
 		int curve = type == KEY_EC256 ? BR_EC_secp256r1 : BR_EC_secp384r1;
 
-		if (br_ec_keygen(r, &br_ec_all_m31, &k->ec_sk, k->priv, curve) == 0)
+		if (br_ec_keygen(r, &key_ec, &k->ec_sk, k->priv, curve) == 0)
 			goto out;
-		if (br_ec_compute_pub(&br_ec_all_m31, &k->ec_pk, k->pub, &k->ec_sk) == 0)
+		if (br_ec_compute_pub(&key_ec, &k->ec_pk, k->pub, &k->ec_sk) == 0)
 			goto out;
 	} else {
-		br_rsa_keygen gen = br_rsa_keygen_get_default();
+		br_rsa_keygen gen = &br_rsa_i31_keygen;
 
 		if (!gen(r, &k->rsa_sk, k->priv, &k->rsa_pk, k->pub, rsa_bits(type), 65537))
 			goto out;
@@ -161,7 +203,7 @@ static int adopt_rsa(struct key *k, const br_rsa_private_key *sk)
 	TAKE(dq, dqlen);
 	TAKE(iq, iqlen);
 #undef TAKE
-	br_rsa_compute_modulus modulus = br_rsa_compute_modulus_get_default();
+	br_rsa_compute_modulus modulus = &br_rsa_i31_compute_modulus;
 
 	nlen = modulus(NULL, &k->rsa_sk);
 	if (nlen == 0 || nlen + 4 > sizeof k->pub)
@@ -169,7 +211,7 @@ static int adopt_rsa(struct key *k, const br_rsa_private_key *sk)
 	modulus(k->pub, &k->rsa_sk);
 	k->rsa_pk.n = k->pub;
 	k->rsa_pk.nlen = nlen;
-	e = br_rsa_compute_pubexp_get_default()(&k->rsa_sk);
+	e = br_rsa_i31_compute_pubexp(&k->rsa_sk);
 	if (e == 0)
 		return -1;
 	rsa_set_e(k, e, nlen);
@@ -190,7 +232,7 @@ static int adopt_ec(struct key *k, const br_ec_private_key *sk)
 	k->ec_sk.curve = sk->curve;
 	k->ec_sk.x = k->priv;
 	k->ec_sk.xlen = sk->xlen;
-	if (br_ec_compute_pub(&br_ec_all_m31, &k->ec_pk, k->pub, &k->ec_sk) == 0)
+	if (br_ec_compute_pub(&key_ec, &k->ec_pk, k->pub, &k->ec_sk) == 0)
 		return -1;
 	return 0;
 }
@@ -264,7 +306,7 @@ int key_to_pem(const struct key *k, char *out, size_t cap)
 			goto out;
 		br_encode_ec_pkcs8_der(der, &k->ec_sk, &k->ec_pk);
 	} else {
-		br_rsa_compute_privexp privexp = br_rsa_compute_privexp_get_default();
+		br_rsa_compute_privexp privexp = &br_rsa_i31_compute_privexp;
 		uint32_t e = 0;
 
 		for (size_t i = 0; i < k->rsa_pk.elen; i++)
@@ -318,10 +360,10 @@ static int sign_hash(const struct key *k, const unsigned char *h, size_t hlen,
 		if (cap < (asn1 ? 2 * clen + 9 : 2 * clen))
 			return -1;
 		if (asn1)
-			n = br_ecdsa_i31_sign_asn1(&br_ec_all_m31, hash_of(k), h,
+			n = br_ecdsa_i31_sign_asn1(&key_ec, hash_of(k), h,
 						   &k->ec_sk, sig);
 		else
-			n = br_ecdsa_i31_sign_raw(&br_ec_all_m31, hash_of(k), h,
+			n = br_ecdsa_i31_sign_raw(&key_ec, hash_of(k), h,
 						  &k->ec_sk, sig);
 		return n == 0 ? -1 : (int)n;
 	}

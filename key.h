@@ -26,6 +26,10 @@ struct key {
 	unsigned char pub[BR_RSA_KBUF_PUB_SIZE(4096)];
 };
 
+/* The elliptic curves picoacme uses (P-256, P-384) and nothing else, for
+ * keys, signatures and TLS: br_ec_all_m31 would also link Curve25519. */
+extern const br_ec_impl key_ec;
+
 /* Parses "ec256", "ec384", "rsa2048", "rsa3072", "rsa4096".
  * Returns 0, or -1 for an unknown name. */
 int key_type_parse(const char *name, enum key_type *type);

@@ -388,10 +388,13 @@ static int cmd_revoke(struct run *r, struct options *o, const char *name)
 		goto out;
 	if (run_directory(r, s.server) < 0)
 		goto out;
-	/* The issuing account revokes; without one, the certificate's own key does. */
-	if (run_account(r, NULL) == 0) {
-		if (acme_revoke(&r->acme, der, (size_t)n, o->reason, NULL) < 0)
-			goto out;
+	/* The issuing account revokes; without one, or when the CA says this
+	 * account did not issue it, the certificate's own key does. */
+	if (run_account(r, NULL) == 0 && acme_revoke(&r->acme, der, (size_t)n, o->reason, NULL) == 0) {
+		/* revoked by the account */
+	} else if (r->acme_ready && r->acme.problem_type[0] != '\0' &&
+		   strcmp(r->acme.problem_type, "urn:ietf:params:acme:error:unauthorized") != 0) {
+		goto out; /* a refusal that the certificate key would not change */
 	} else {
 		snprintf(path, sizeof path, "%s/%s/key.pem", o->run.dir, name);
 		if (store_read(path, pem, sizeof pem, &len) != 0 || key_from_pem(&cert_key, pem, len) < 0) {

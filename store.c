@@ -202,7 +202,8 @@ static void remove_generation(const char *path)
 			unlink(f);
 	}
 	closedir(d);
-	rmdir(path);
+	if (rmdir(path) < 0 && errno != ENOENT)
+		err("%s: cannot remove old generation: %s", path, strerror(errno));
 }
 
 int store_install(const char *dir, const char *name, const struct cert_files *f)

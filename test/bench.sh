@@ -10,6 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 RUNS=${BENCH_RUNS:-3}
 RUNS_C=${BENCH_RUNS_C:-1} # 100 names: lego alone needs minutes a run
+LIMIT=${BENCH_LIMIT:-300}  # seconds one client command may take
 TMP=$PWD/test/tmp/bench
 PEB=$TMP/pebble
 PICO=$PWD/picoacme-static
@@ -99,17 +100,25 @@ for client in "${clients[@]}"; do
 		for r in $(seq 1 "$runs"); do
 			if [ $s = 0 ]; then state=$TMP/$client-new-$r new=1; else state=$TMP/$client-acct new=0; fi
 			# shellcheck disable=SC2046
-			/usr/bin/time -f "%e %U %S %M" -o "$TMP/time" bash -c 'cmd "$@"' _ \
-				"$client" "$DIRECT" "$state" $new $(names "$client-$s-$r" "${scen_count[$s]}") >"$TMP/log" 2>&1 ||
-				{ echo "bench: $client failed in scenario ${scen_name[$s]}:"; tail -5 "$TMP/log"; exit 1; }
+			if ! /usr/bin/time -f "%e %U %S %M" -o "$TMP/time" timeout "$LIMIT" bash -c 'cmd "$@"' _ \
+				"$client" "$DIRECT" "$state" $new $(names "$client-$s-$r" "${scen_count[$s]}") >"$TMP/log" 2>&1; then
+				echo "bench: $client failed or passed ${LIMIT}s in scenario ${scen_name[$s]}:" >&2
+				tail -3 "$TMP/log" >&2
+				echo "failed" >>"$TMP/wall"
+				continue
+			fi
 			read -r e u sy m <"$TMP/time"
 			echo "$e" >>"$TMP/wall"
 			awk -v u="$u" -v s="$sy" 'BEGIN {printf "%.2f\n", u + s}' >>"$TMP/cpu"
 			echo "$m" >>"$TMP/rss"
 		done
-		WALL[$client,$s]=$(median <"$TMP/wall")
-		CPU[$client,$s]=$(median <"$TMP/cpu")
-		RSS[$client,$s]=$(median <"$TMP/rss")
+		if grep -q failed "$TMP/wall"; then
+			WALL[$client,$s]=failed CPU[$client,$s]=- RSS[$client,$s]=-
+		else
+			WALL[$client,$s]=$(median <"$TMP/wall")
+			CPU[$client,$s]=$(median <"$TMP/cpu")
+			RSS[$client,$s]=$(median <"$TMP/rss")
+		fi
 	done
 	[ "$client" = uacme ] && web_stop
 done
@@ -127,15 +136,18 @@ for client in "${clients[@]}"; do
 		if [ $s = 0 ]; then state=$TMP/$client-cnew new=1; else state=$TMP/$client-cacct new=0; fi
 		: >"$COUNT_LOG"
 		# shellcheck disable=SC2046
-		cmd "$client" "$COUNTED" "$state" $new $(names "$client-c$s" "${scen_count[$s]}") >"$TMP/log" 2>&1 ||
-			{ echo "bench: $client failed through the counting proxy:"; tail -5 "$TMP/log"; exit 1; }
-		CONNS[$client,$s]=$(grep -c '^conn$' "$COUNT_LOG" || true)
-		REQS[$client,$s]=$(grep -vc '^conn$' "$COUNT_LOG" || true)
+		if timeout "$LIMIT" bash -c 'cmd "$@"' _ "$client" "$COUNTED" "$state" $new \
+			$(names "$client-c$s" "${scen_count[$s]}") >"$TMP/log" 2>&1; then
+			CONNS[$client,$s]=$(grep -c '^conn$' "$COUNT_LOG" || true)
+			REQS[$client,$s]=$(grep -vc '^conn$' "$COUNT_LOG" || true)
+		else
+			CONNS[$client,$s]=failed REQS[$client,$s]=failed
+		fi
 	done
 	[ "$client" = uacme ] && web_stop
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
 
 size_of() { stat -L -c %s "$1"; }
 pico_size=$(size_of "$PICO")

@@ -32,25 +32,8 @@ SERVER=https://localhost:14000/dir
 LISTEN=127.0.0.1:5002
 D=$TMP/cfg
 
-passed=0
-failed=0
-LOG=$TMP/log
-run() {
-	local name=$1
-	shift
-	if ("$@") >"$LOG" 2>&1; then
-		passed=$((passed + 1))
-		echo "ok - $name"
-	else
-		failed=$((failed + 1))
-		echo "not ok - $name"
-		sed 's/^/    /' "$LOG" | tail -25
-	fi
-}
-fail() { echo "FAILED: $*"; exit 1; }
+. test/lib.sh
 pico() { "$BIN" "$@" --dir "$D" --run-dir "$RUN" --server "$SERVER" --ca "$PEB/ca.pem"; }
-# tree_state DIR: paths, types, modes, sizes, mtimes and content hashes
-tree_state() { (cd "$1" && find . -printf '%p %y %m %s %T@\n' | sort && find . -type f -exec sha256sum {} + | sort); }
 epoch() { date -u -d "$(openssl x509 -in "$1" -noout -"$2" | cut -d= -f2)" +%s; }
 serial() { openssl x509 -in "$1" -noout -serial | cut -d= -f2; }
 
@@ -334,6 +317,44 @@ finally:
 EOF
 }
 
+t_revoke_by_cert_key() {
+	# Another account holds a copy: the CA refuses that account, the
+	# certificate's own key revokes it.
+	local D4=$TMP/other s
+	mkdir -p "$D4"
+	chmod 700 "$D4"
+	cp -a "$D/chg.example.test" "$D"/.chg.example.test.g* "$D4/"
+	"$BIN" account --agree-tos --dir "$D4" --run-dir "$RUN" --server "$SERVER" --ca "$PEB/ca.pem" >/dev/null 2>&1 ||
+		fail "second account"
+	s=$(serial "$D4/chg.example.test/cert.pem")
+	"$BIN" revoke chg.example.test --dir "$D4" --run-dir "$RUN" --server "$SERVER" --ca "$PEB/ca.pem" 2>"$TMP/err" ||
+		{ cat "$TMP/err"; fail "revoke failed"; }
+	cat "$TMP/err"
+	grep -q 'revoking with the certificate.s key' "$TMP/err" || fail "certificate key not used"
+	curl -sfk "https://127.0.0.1:15000/cert-status-by-serial/$(echo "$s" | tr 'A-F' 'a-f' | sed 's/^0*//')" |
+		grep -qi '"Status": *"Revoked"' || fail "Pebble does not report it revoked"
+}
+
+t_rate_limited() {
+	local P=https://localhost:14446/dir D5=$TMP/rl rc now at
+	RATELIMIT_FILE=$TMP/ratelimit-on python3 test/tls_server.py ratelimit 14446 "$PEB/cert.pem" "$PEB/key.pem" 14000 \
+		>"$TMP/rl.log" 2>&1 &
+	local srv=$!
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/14446) 2>/dev/null && break; sleep 0.1; done
+	"$BIN" issue -d rl.example.test --dir "$D5" --run-dir "$RUN" --server $P --ca "$PEB/ca.pem" --agree-tos \
+		--http-listen $LISTEN || { kill $srv; fail "setup issue failed"; }
+	touch "$TMP/ratelimit-on"
+	now=$(date +%s)
+	"$BIN" renew --force rl.example.test --dir "$D5" --run-dir "$RUN" --ca "$PEB/ca.pem" 2>"$TMP/err"
+	rc=$?
+	kill $srv
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "exit $rc, want 1"
+	grep -q 'rateLimited: too many certificates' "$TMP/err" || fail "problem not reported"
+	at=$(sed -n 's/^retry_at=//p' "$RUN/rl.example.test.state")
+	[ $((at - now)) -ge 7000 ] || fail "Retry-After not honoured: retry in $((at - now)) s"
+}
+
 run "shortlived profile recorded and sent" t_profile_shortlived
 run "unknown profile lists the offered ones" t_bad_profile
 run "renew with nothing due: exit 2, no writes, then no connection" t_renew_not_due_no_writes_no_connection
@@ -350,8 +371,9 @@ run "revoke: Pebble reports it revoked, files moved aside" t_revoke
 run "deactivate the account" t_deactivate
 run "external account binding: missing, wrong, right" t_eab
 run "issue with changed settings re-issues, identical exits 2" t_changed_settings_reissue
+run "revoke with the certificate key when another account asks" t_revoke_by_cert_key
+run "rateLimited with Retry-After stretches the backoff" t_rate_limited
 run "short CA names map to their directory URLs" t_short_names
 run "--syslog sends the lines to syslog" t_syslog
 
-echo "lifecycle: $passed passed, $failed failed"
-[ $failed = 0 ]
+summary lifecycle

@@ -47,6 +47,22 @@ fuzz_replay() {
 suite "fuzz corpora replayed (ASan+UBSan)" fuzz_replay
 suite "end-to-end against Pebble (ASan+UBSan binary)" test/e2e.sh build/picoacme-test
 suite "lifecycle against Pebble 2.10 from sid (ASan+UBSan binary)" test/e2e-lifecycle.sh build/picoacme-test
+# Big-endian MIPS, like many routers: unit tests under qemu-user, whenever
+# the cross compiler is installed (.ci/run installs it).
+if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; then
+	if make -s build/unit-mips >/dev/null 2>&1; then
+		suite "unit (big-endian MIPS under qemu-mips)" qemu-mips -L /usr/mips-linux-gnu build/unit-mips
+		if make -s picoacme-mips >/dev/null 2>&1; then
+			printf '#!/bin/sh\nexec qemu-mips -L /usr/mips-linux-gnu "%s/picoacme-mips" "$@"\n' "$PWD" \
+				>build/picoacme-mips-qemu
+			chmod +x build/picoacme-mips-qemu
+			suite "one issuance by picoacme-mips under qemu-mips" env E2E_ONLY=one test/e2e.sh build/picoacme-mips-qemu
+		fi
+	else
+		echo "== unit (big-endian MIPS): build failed"
+		total_fail=$((total_fail + 1))
+	fi
+fi
 suite "end-to-end smoke (plain binary)" env E2E_ONLY=smoke test/e2e.sh ./picoacme
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]

@@ -13,6 +13,8 @@ MODE:
   http-links   serves a directory whose URLs are http://
   proxy-count  keep-alive proxy to Pebble that appends "conn" per accepted
                connection and "METHOD PATH" per request to $COUNT_LOG
+  ratelimit    keep-alive proxy to Pebble that answers new orders with 429
+               rateLimited and Retry-After: 7200 once $RATELIMIT_FILE exists
 Serves at most 200 connections and exits after 120 seconds in any case.
 """
 import os
@@ -47,20 +49,26 @@ def read_request(conn):
     return head, body
 
 
-def forward(head, body):
+def upstream_exchange(request):
+    """Sends a complete request to Pebble over TLS and reads until EOF."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    resp = b""
     with socket.create_connection(("127.0.0.1", upstream)) as raw:
         with ctx.wrap_socket(raw, server_hostname="localhost") as up:
-            lines = [l for l in head.split(b"\r\n") if not l.lower().startswith(b"connection:")]
-            up.sendall(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n" + body)
-            resp = b""
+            up.sendall(request)
             while True:
                 chunk = up.recv(65536)
                 if not chunk:
                     break
                 resp += chunk
+    return resp
+
+
+def forward(head, body):
+    lines = [l for l in head.split(b"\r\n") if not l.lower().startswith(b"connection:")]
+    resp = upstream_exchange(b"\r\n".join(lines) + b"\r\nConnection: close\r\n\r\n" + body)
     # Drop the upstream's Connection: close so the client expects keep-alive.
     rhead, _, rbody = resp.partition(b"\r\n\r\n")
     lines = [l for l in rhead.split(b"\r\n") if not l.lower().startswith(b"connection:")]
@@ -73,18 +81,7 @@ def forward_keepalive(head, body):
     lines = [l for l in head.split(b"\r\n") if not l.lower().startswith(b"connection:")]
     method, path, _ = lines[0].split(b" ", 2)
     lines[0] = method + b" " + path + b" HTTP/1.0"
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", upstream)) as raw:
-        with ctx.wrap_socket(raw, server_hostname="localhost") as up:
-            up.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + body)
-            resp = b""
-            while True:
-                chunk = up.recv(65536)
-                if not chunk:
-                    break
-                resp += chunk
+    resp = upstream_exchange(b"\r\n".join(lines) + b"\r\n\r\n" + body)
     rhead, _, rbody = resp.partition(b"\r\n\r\n")
     out = [l for l in rhead.split(b"\r\n") if l.split(b":")[0].strip().lower()
            not in (b"content-length", b"transfer-encoding", b"connection")]
@@ -104,14 +101,28 @@ def count(line):
 
 def handle(conn):
     try:
-        if mode == "proxy-count":
-            count(b"conn")
+        if mode in ("proxy-count", "ratelimit"):
+            if mode == "proxy-count":
+                count(b"conn")
             while True:
                 req = read_request(conn)
                 if req is None:
                     return
                 head, body = req
-                count(b" ".join(head.split(b"\r\n")[0].split(b" ")[:2]))
+                line = b" ".join(head.split(b"\r\n")[0].split(b" ")[:2])
+                if mode == "proxy-count":
+                    count(line)
+                if (mode == "ratelimit" and line == b"POST /order-plz"
+                        and os.path.exists(os.environ["RATELIMIT_FILE"])):
+                    js = (b'{"type":"urn:ietf:params:acme:error:rateLimited",'
+                          b'"detail":"too many certificates","status":429}')
+                    nonce = forward_keepalive(b"HEAD /nonce-plz HTTP/1.1\r\nHost: localhost\r\n", b"")
+                    rn = [l for l in nonce.split(b"\r\n") if l.lower().startswith(b"replay-nonce:")]
+                    conn.sendall(b"HTTP/1.1 429 Too Many Requests\r\n"
+                                 b"Content-Type: application/problem+json\r\nRetry-After: 7200\r\n" +
+                                 b"".join(l + b"\r\n" for l in rn) +
+                                 b"Content-Length: %d\r\n\r\n" % len(js) + js)
+                    continue
                 conn.sendall(forward_keepalive(head, body))
         req = read_request(conn)
         if req is None:

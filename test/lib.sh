@@ -1,0 +1,31 @@
+# Shared by the end-to-end suites: sourced, not run. Expects $TMP.
+passed=0
+failed=0
+LOG=$TMP/log
+
+# run NAME FUNCTION: runs FUNCTION in a subshell, prints ok/not ok with its
+# output on failure, and counts it.
+run() {
+	local name=$1
+	shift
+	if ("$@") >"$LOG" 2>&1; then
+		passed=$((passed + 1))
+		echo "ok - $name"
+	else
+		failed=$((failed + 1))
+		echo "not ok - $name"
+		sed 's/^/    /' "$LOG" | tail -25
+	fi
+}
+
+fail() { echo "FAILED: $*"; exit 1; }
+
+# tree_state DIR: every path with type, mode, size and mtime, and every
+# file's hash: equal output means nothing in DIR was written.
+tree_state() { (cd "$1" 2>/dev/null && find . -printf '%p %y %m %s %T@\n' | sort && find . -type f -exec sha256sum {} + | sort); }
+
+# summary SUITE: the closing line the test runner reads, and the exit status.
+summary() {
+	echo "$1: $passed passed, $failed failed"
+	[ "$failed" = 0 ]
+}
