@@ -4,6 +4,7 @@
 #include "jws.h"
 #include "util.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,11 @@
 
 int acme_init(struct acme *a, struct http_client *http)
 {
-	memset(a, 0, sizeof *a);
+	/* Everything but the JSON token array, which json_parse fills. */
+	memset(a, 0, offsetof(struct acme, doc));
+	memset((char *)a + offsetof(struct acme, doc) + sizeof a->doc, 0,
+	       sizeof *a - offsetof(struct acme, doc) - sizeof a->doc);
+	a->doc.ntok = 0;
 	a->http = http;
 	a->poll_timeout_ms = ACME_POLL_TIMEOUT_MS;
 	a->retry_after = -1;

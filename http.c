@@ -636,7 +636,11 @@ void http_close(struct http_client *c)
 
 void http_init(struct http_client *c, const struct trust_anchors *tas)
 {
-	memset(c, 0, sizeof *c);
+	/* The I/O buffers are not cleared: they are written before they are read. */
+	c->tls_open = 0;
+	c->host[0] = c->port[0] = '\0';
+	c->io_timed_out = 0;
+	c->connects = c->requests = 0;
 	c->fd = -1;
 	c->tas = tas;
 	c->timeout_ms = HTTP_DEFAULT_TIMEOUT_MS;

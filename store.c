@@ -281,11 +281,6 @@ out:
 
 /* ---- settings ---- */
 
-void settings_init(struct cert_settings *s)
-{
-	memset(s, 0, sizeof *s);
-}
-
 int settings_add_name(struct cert_settings *s, const char *name)
 {
 	size_t used = 0, len = strlen(name);
@@ -318,6 +313,16 @@ static const struct field {
 	F("preferred_chain", preferred_chain),
 #undef F
 };
+
+void settings_init(struct cert_settings *s)
+{
+	/* Empty strings, not a memset of the 26 KiB name buffer: pages that are
+	 * never written never cost RAM. */
+	s->nnames = 0;
+	s->days = 0;
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		((char *)s + fields[i].off)[0] = '\0';
+}
 
 int settings_format(const struct cert_settings *s, char *out, size_t cap)
 {
