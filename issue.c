@@ -191,50 +191,37 @@ out:
 }
 
 /* Checks the downloaded chain against the order and our key, and that it is
- * newer than what is installed. 0 or -1. */
-static int verify_chain(const struct run *r, const struct cert_settings *s,
-			const struct chain *ch, const struct key *k, struct cert_info *ci)
+ * not older than the installed certificate. 0 or -1. */
+static int verify_chain(const struct cert_settings *s, const struct chain *ch,
+			const struct key *k, const struct cert_info *installed,
+			struct cert_info *ci)
 {
 	const unsigned char *leaf = ch->buf + ch->off[0];
 	size_t leaf_len = ch->len[0];
-	unsigned char *old = malloc(MAX_PEM);
-	struct cert_info oci;
-	int olen, ret = -1;
 
-	if (old == NULL) {
-		err("out of memory");
-		goto out;
-	}
 	if (cert_validity(leaf, leaf_len, ci) < 0) {
 		err("issued certificate: cannot read its validity");
-		goto out;
+		return -1;
 	}
 	if (!cert_key_matches(leaf, leaf_len, k)) {
 		err("issued certificate: public key is not the one we sent in the CSR");
-		goto out;
+		return -1;
 	}
 	for (size_t i = 0; i < s->nnames; i++) {
 		if (cert_has_dns_name(leaf, leaf_len, s->names[i]) != 1) {
 			err("issued certificate: does not cover %s", s->names[i]);
-			goto out;
+			return -1;
 		}
 	}
 	if (ci->not_after <= ci->not_before) {
 		err("issued certificate: notAfter is not after notBefore");
-		goto out;
+		return -1;
 	}
-	/* Never replace an installed certificate with an older one. */
-	olen = read_installed_cert(r->o->dir, s->names[0], old, MAX_PEM);
-	if (olen > 0 && cert_validity(old, (size_t)olen, &oci) == 0 &&
-	    oci.not_before > ci->not_before) {
-		err("issued certificate is older than the installed one; keeping %s/%s",
-		    r->o->dir, s->names[0]);
-		goto out;
+	if (installed != NULL && installed->not_before > ci->not_before) {
+		err("issued certificate is older than the installed one; keeping %s", s->names[0]);
+		return -1;
 	}
-	ret = 0;
-out:
-	free(old);
-	return ret;
+	return 0;
 }
 
 /* Writes the verified chain and key as the new generation for names[0]. */
@@ -358,7 +345,8 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 		msg("hook %s done", s->hook);
 }
 
-int run_issue(struct run *r, const struct cert_settings *s, const char *replaces, int renewal)
+int run_issue(struct run *r, const struct cert_settings *s, const char *replaces,
+	      const struct cert_info *installed)
 {
 	static struct responder resp;
 	static struct key cert_key;
@@ -414,10 +402,10 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 		err("downloaded certificate chain is not valid PEM");
 		goto out;
 	}
-	if (verify_chain(r, s, &ch, &cert_key, &ci) < 0 ||
+	if (verify_chain(s, &ch, &cert_key, installed, &ci) < 0 ||
 	    install(r, s, r->acme.resp.body, r->acme.resp.body_len, &cert_key, &ci) < 0)
 		goto out;
-	run_hook(r, s, renewal);
+	run_hook(r, s, installed != NULL);
 	ret = 0;
 out:
 	free(der);

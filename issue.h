@@ -6,6 +6,7 @@
 #define PICOACME_ISSUE_H
 
 #include "acme.h"
+#include "cert.h"
 #include "http.h"
 #include "key.h"
 #include "store.h"
@@ -49,8 +50,11 @@ int run_account(struct run *r, const char *email);
 
 /* Issues a certificate for s (replaces: ARI CertID of the certificate being
  * renewed, or NULL), verifies it, installs it with a fresh key and runs the
- * hook. 0 or -1; on -1 the installed files are untouched. */
-int run_issue(struct run *r, const struct cert_settings *s, const char *replaces, int renewal);
+ * hook. installed is the validity of the certificate now installed (NULL if
+ * none): an older new one is refused. 0 or -1; on -1 the installed files
+ * are untouched. */
+int run_issue(struct run *r, const struct cert_settings *s, const char *replaces,
+	      const struct cert_info *installed);
 
 /* Reads the current leaf certificate of <dir>/<name>/cert.pem as DER into
  * buf (cap bytes). Returns its length, 0 when there is none, -1 on error. */

@@ -312,7 +312,8 @@ static int renew_one(struct run *r, const char *name, int64_t now)
 		return EXIT_NOTHING_DUE;
 	}
 	msg("%s: renewing", name);
-	ok = run_issue(r, &s, in.present && in.has_ari_id && st.ari == 1 ? in.ari_id : NULL, 1) == 0;
+	ok = run_issue(r, &s, in.present && in.has_ari_id && st.ari == 1 ? in.ari_id : NULL,
+		       in.present ? &in.ci : NULL) == 0;
 	record_result(r, &s, &in, &st, now, ok);
 	return ok ? EXIT_ISSUED : EXIT_ERROR;
 }
@@ -416,7 +417,8 @@ int issue_one(struct run *r, const struct cert_settings *s)
 			return EXIT_NOTHING_DUE;
 		}
 	}
-	ok = run_issue(r, s, same && in.has_ari_id && st.ari == 1 ? in.ari_id : NULL, in.present) == 0;
+	ok = run_issue(r, s, same && in.has_ari_id && st.ari == 1 ? in.ari_id : NULL,
+		       in.present ? &in.ci : NULL) == 0;
 	if (same || !ok)
 		record_result(r, s, &in, &st, now, ok);
 	return ok ? EXIT_ISSUED : EXIT_ERROR;

@@ -124,14 +124,20 @@ for client in "${clients[@]}"; do
 done
 
 # Counting runs: the same scenarios through the counting proxy.
-export COUNT_LOG=$TMP/count.log
+export COUNT_LOG=$TMP/count.log SERVER_SECONDS=7200 SERVER_CONNECTIONS=1000000
 python3 test/tls_server.py proxy-count 14445 "$PEB/cert.pem" "$PEB/key.pem" 14000 >"$TMP/proxy.log" 2>&1 &
 PROXY=$!
 for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/14445) 2>/dev/null && break; sleep 0.1; done
 for client in "${clients[@]}"; do
 	[ "$client" = uacme ] && web_start
-	cmd "$client" "$COUNTED" "$TMP/$client-cacct" 1 "csetup-$client.bench.test" >"$TMP/log" 2>&1 ||
-		{ echo "bench: $client failed through the counting proxy:"; tail -5 "$TMP/log"; exit 1; }
+	if ! timeout "$LIMIT" bash -c 'cmd "$@"' _ "$client" "$COUNTED" "$TMP/$client-cacct" 1 \
+		"csetup-$client.bench.test" >"$TMP/log" 2>&1; then
+		echo "bench: $client failed through the counting proxy:" >&2
+		tail -3 "$TMP/log" >&2
+		for s in 0 1 2; do CONNS[$client,$s]=failed REQS[$client,$s]=failed; done
+		[ "$client" = uacme ] && web_stop
+		continue
+	fi
 	for s in 0 1 2; do
 		if [ $s = 0 ]; then state=$TMP/$client-cnew new=1; else state=$TMP/$client-cacct new=0; fi
 		: >"$COUNT_LOG"
