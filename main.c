@@ -373,7 +373,7 @@ static int cmd_revoke(struct run *r, struct options *o, const char *name)
 	static unsigned char der[16384];
 	static struct key cert_key;
 	static struct cert_settings s;
-	char path[STORE_MAX_PATH], aside[STORE_MAX_PATH], pem[KEY_MAX_PEM + 1024], text[STORE_MAX_SETTINGS];
+	char path[STORE_MAX_PATH], aside[STORE_MAX_PATH], pem[KEY_MAX_PEM + 1024];
 	size_t len = 0;
 	int n, ret = EXIT_ERROR;
 
@@ -383,8 +383,7 @@ static int cmd_revoke(struct run *r, struct options *o, const char *name)
 			err("%s/%s: no certificate to revoke", o->run.dir, name);
 		goto out;
 	}
-	snprintf(path, sizeof path, "%s/%s/settings", o->run.dir, name);
-	if (store_read(path, text, sizeof text, &len) != 0 || settings_parse(&s, text, len, path) < 0)
+	if (settings_load(o->run.dir, name, &s) < 0)
 		goto out;
 	if (run_directory(r, s.server) < 0)
 		goto out;

@@ -119,32 +119,6 @@ out:
 	return ret;
 }
 
-static int load_settings(const char *dir, const char *name, struct cert_settings *s)
-{
-	char path[STORE_MAX_PATH];
-	char *text = malloc(STORE_MAX_SETTINGS);
-	size_t len = 0;
-	int rc, ret = -1;
-
-	if (text == NULL) {
-		err("out of memory");
-		return -1;
-	}
-	if ((size_t)snprintf(path, sizeof path, "%s/%s/settings", dir, name) >= sizeof path) {
-		err("%s/%s: path too long", dir, name);
-		goto out;
-	}
-	rc = store_read(path, text, STORE_MAX_SETTINGS, &len);
-	if (rc == 1)
-		err("%s: missing; is %s/%s a picoacme certificate?", path, dir, name);
-	if (rc != 0)
-		goto out;
-	ret = settings_parse(s, text, len, path);
-out:
-	free(text);
-	return ret;
-}
-
 static int clock_ok(int64_t now, const struct installed *in)
 {
 	char t[32];
@@ -288,7 +262,7 @@ static int renew_one(struct run *r, const char *name, int64_t now)
 	struct renew_state st;
 	int changed = 0, due, ok;
 
-	if (load_settings(r->o->dir, name, &s) < 0 || load_installed(r->o->dir, name, &in) < 0)
+	if (settings_load(r->o->dir, name, &s) < 0 || load_installed(r->o->dir, name, &in) < 0)
 		return EXIT_ERROR;
 	if (r->o->days > 0)
 		s.days = r->o->days;
@@ -400,7 +374,7 @@ int issue_one(struct run *r, const struct cert_settings *s)
 		struct stat sst;
 
 		snprintf(path, sizeof path, "%s/%s/settings", r->o->dir, s->names[0]);
-		same = stat(path, &sst) == 0 && load_settings(r->o->dir, s->names[0], &old) == 0 &&
+		same = stat(path, &sst) == 0 && settings_load(r->o->dir, s->names[0], &old) == 0 &&
 		       settings_same_certificate(&old, s);
 	}
 	renew_state_load(r->o->run_dir, s->names[0], &st);
@@ -442,7 +416,7 @@ static int status_cb(void *ctx, const char *name)
 	struct renew_state st;
 	char na[32] = "-", due[32] = "-";
 
-	if (load_settings(c->o->dir, name, &s) < 0 || load_installed(c->o->dir, name, &in) < 0) {
+	if (settings_load(c->o->dir, name, &s) < 0 || load_installed(c->o->dir, name, &in) < 0) {
 		c->errors++;
 		return 0;
 	}

@@ -465,3 +465,29 @@ int settings_same_certificate(const struct cert_settings *a, const struct cert_s
 			return 0;
 	return 1;
 }
+
+int settings_load(const char *dir, const char *name, struct cert_settings *s)
+{
+	char path[STORE_MAX_PATH];
+	char *text = malloc(STORE_MAX_SETTINGS);
+	size_t len = 0;
+	int rc, ret = -1;
+
+	if (text == NULL) {
+		err("out of memory");
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof path, "%s/%s/settings", dir, name) >= sizeof path) {
+		err("%s/%s: path too long", dir, name);
+		goto out;
+	}
+	rc = store_read(path, text, STORE_MAX_SETTINGS, &len);
+	if (rc == 1)
+		err("%s: missing; is %s/%s a picoacme certificate?", path, dir, name);
+	if (rc != 0)
+		goto out;
+	ret = settings_parse(s, text, len, path);
+out:
+	free(text);
+	return ret;
+}

@@ -52,6 +52,10 @@ int settings_format(const struct cert_settings *s, char *out, size_t cap);
  * path and the line. 0 or -1. */
 int settings_parse(struct cert_settings *s, const char *text, size_t len, const char *path);
 
+/* Reads and parses <dir>/<name>/settings. 0, or -1 with an error naming the
+ * file. */
+int settings_load(const char *dir, const char *name, struct cert_settings *s);
+
 /* 1 if a and b would issue the same certificate (names in order, key type,
  * server, profile), else 0. */
 int settings_same_certificate(const struct cert_settings *a, const struct cert_settings *b);

@@ -34,11 +34,7 @@ command -v uacme >/dev/null && clients+=(uacme)
 command -v lego >/dev/null && clients+=(lego)
 
 # uacme has no CA-file option: it sees a bundle with Pebble's CA through a
-# private mount namespace, leaving the machine's trust store alone.
-uacme_ns() {
-	unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"' \
-		"$TMP/bundle.pem" "$@"
-}
+# private mount namespace (unshare -m), leaving the machine's trust store alone.
 
 web_start() { # static server for uacme's webroot hook
 	python3 -m http.server 5002 --bind 127.0.0.1 --directory "$TMP/www" >/dev/null 2>&1 &
@@ -52,6 +48,16 @@ names() { # prefix count -> "-d a -d b" style list for the client
 	for i in $(seq 1 "$2"); do echo "$1-$i.bench.test"; done
 }
 
+# measured COMMAND...: runs COMMAND; with MEASURE_FILE set, /usr/bin/time
+# sits directly in front of it, so wrappers (bash, timeout) are not measured.
+measured() {
+	if [ -n "${MEASURE_FILE:-}" ]; then
+		/usr/bin/time -a -f "%e %U %S %M" -o "$MEASURE_FILE" "$@"
+	else
+		"$@"
+	fi
+}
+
 # cmd CLIENT SERVER STATE NEWACCOUNT NAMES...: one issuance
 cmd() {
 	local client=$1 server=$2 state=$3 new=$4
@@ -60,26 +66,30 @@ cmd() {
 	case $client in
 	picoacme)
 		for n in "$@"; do args+=(-d "$n"); done
-		"$PICO" issue "${args[@]}" --dir "$state" --server "$server" --ca "$PEB/ca.pem" \
+		measured "$PICO" issue "${args[@]}" --dir "$state" --server "$server" --ca "$PEB/ca.pem" \
 			--agree-tos --email bench@example.org --http-listen $LISTEN --run-dir "$TMP/run-pico"
 		;;
 	uacme)
 		if [ "$new" = 1 ]; then
-			uacme_ns uacme -c "$state" -a "$server" -t EC -b 256 -y new bench@example.org >/dev/null || return 1
+			measured unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"' \
+				"$TMP/bundle.pem" uacme -c "$state" -a "$server" -t EC -b 256 -y new bench@example.org \
+				>/dev/null || return 1
 		fi
-		UACME_CHALLENGE_PATH=$TMP/www/.well-known/acme-challenge uacme_ns uacme -c "$state" \
+		measured env UACME_CHALLENGE_PATH=$TMP/www/.well-known/acme-challenge \
+			unshare -m sh -c 'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"' \
+			"$TMP/bundle.pem" uacme -c "$state" \
 			-a "$server" -t EC -b 256 -h /usr/share/uacme/uacme.sh issue "$@"
 		;;
 	lego)
 		for n in "$@"; do args+=(-d "$n"); done
-		LEGO_CA_CERTIFICATES=$PEB/ca.pem lego --server "$server" --accept-tos \
+		measured env LEGO_CA_CERTIFICATES="$PEB/ca.pem" lego --server "$server" --accept-tos \
 			--email bench@example.org --path "$state" --key-type ec256 --http \
 			--http.port $LISTEN "${args[@]}" run
 		;;
 	esac
 }
 
-export -f cmd uacme_ns
+export -f cmd measured
 export PICO PEB TMP LISTEN
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
@@ -99,17 +109,21 @@ for client in "${clients[@]}"; do
 		[ $s = 2 ] && runs=$RUNS_C
 		for r in $(seq 1 "$runs"); do
 			if [ $s = 0 ]; then state=$TMP/$client-new-$r new=1; else state=$TMP/$client-acct new=0; fi
+			: >"$TMP/time"
 			# shellcheck disable=SC2046
-			if ! /usr/bin/time -f "%e %U %S %M" -o "$TMP/time" timeout "$LIMIT" bash -c 'cmd "$@"' _ \
+			if ! MEASURE_FILE=$TMP/time timeout "$LIMIT" bash -c 'cmd "$@"' _ \
 				"$client" "$DIRECT" "$state" $new $(names "$client-$s-$r" "${scen_count[$s]}") >"$TMP/log" 2>&1; then
 				echo "bench: $client failed or passed ${LIMIT}s in scenario ${scen_name[$s]}:" >&2
 				tail -3 "$TMP/log" >&2
 				echo "failed" >>"$TMP/wall"
 				continue
 			fi
-			read -r e u sy m <"$TMP/time"
+			# One line per measured command (uacme's scenario a has two):
+			# times add up, the peak is the largest process's.
+			read -r e c m < <(awk '{w += $1; c += $2 + $3; if ($4 > m) m = $4}
+				END {printf "%.2f %.2f %d\n", w, c, m}' "$TMP/time")
 			echo "$e" >>"$TMP/wall"
-			awk -v u="$u" -v s="$sy" 'BEGIN {printf "%.2f\n", u + s}' >>"$TMP/cpu"
+			echo "$c" >>"$TMP/cpu"
 			echo "$m" >>"$TMP/rss"
 		done
 		if grep -q failed "$TMP/wall"; then
