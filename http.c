@@ -853,12 +853,6 @@ int http_parse_head(const struct http_client *c, struct http_response *r,
 
 enum { XCH_OK = 0, XCH_FAIL = -1, XCH_RETRY = -2 };
 
-/* Writes str fully; -1 on failure. */
-static int tls_write(struct http_client *c, const void *p, size_t n)
-{
-	return br_sslio_write_all(&c->io, p, n);
-}
-
 static int exchange(struct http_client *c, const char *method, const struct url *u,
 		    const char *url, const char *content_type, const char *accept,
 		    const char *body, size_t body_len, struct http_response *r)
@@ -883,7 +877,8 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 		err("%s: request too long", url);
 		return XCH_FAIL;
 	}
-	if (tls_write(c, req, (size_t)n) < 0 || (body_len && tls_write(c, body, body_len) < 0) ||
+	if (br_sslio_write_all(&c->io, req, (size_t)n) < 0 ||
+	    (body_len && br_sslio_write_all(&c->io, body, body_len) < 0) ||
 	    br_sslio_flush(&c->io) < 0)
 		goto io_error;
 

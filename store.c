@@ -396,7 +396,6 @@ int settings_parse(struct cert_settings *s, const char *text, size_t len, const 
 	while (pos < len) {
 		const char *l = text + pos, *eq, *nl = memchr(l, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - l) : len - pos, kl, vl;
-		int known = 0;
 
 		pos += ll + (nl != NULL);
 		line++;
@@ -441,9 +440,8 @@ int settings_parse(struct cert_settings *s, const char *text, size_t len, const 
 				goto bad;
 			memcpy(dst, eq + 1, vl);
 			dst[vl] = '\0';
-			known = 1;
 		}
-		(void)known; /* unknown keys come from newer versions: ignored */
+		/* Unknown keys come from newer versions and are ignored. */
 	}
 	if (s->nnames == 0 || s->server[0] == '\0') {
 		err("%s: no names or no server recorded", path);
