@@ -13,7 +13,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 # The build time is the earliest time a clock may read (renew's clock check).
 BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
-DEFS    := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DPICOACME_BUILD_EPOCH=$(BUILD_EPOCH)
+DEFS    := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -DPICOACME_BUILD_EPOCH=$(BUILD_EPOCH)
 LIBS    := -lbearssl
 BUILD   := build
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -35,10 +35,10 @@ $(BUILD)/picoacme-test: $(SRCS) $(MAIN) $(HDRS) Makefile | $(BUILD)
 	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) -DPICOACME_TEST -o $@ $(SRCS) $(MAIN) $(LIBS)
 
 $(BUILD)/unit: $(SRCS) $(HDRS) test/unit.c Makefile | $(BUILD)
-	$(CC) $(WARN) -Werror $(DEFS) -O2 -g -I. -o $@ $(SRCS) test/unit.c $(LIBS)
+	$(CC) $(WARN) -Werror $(DEFS) -O2 -g -DPICOACME_TEST -I. -o $@ $(SRCS) test/unit.c $(LIBS)
 
 $(BUILD)/unit-san: $(SRCS) $(HDRS) test/unit.c Makefile | $(BUILD)
-	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) -I. -o $@ $(SRCS) test/unit.c $(LIBS)
+	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) -DPICOACME_TEST -I. -o $@ $(SRCS) test/unit.c $(LIBS)
 
 $(BUILD):
 	mkdir -p $@
@@ -90,7 +90,7 @@ BEARSSL_SRC := $(BUILD)/bearssl-src
 MUSL_INC    := $(BUILD)/musl-include
 STATIC_CFLAGS := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
 		 -fno-unwind-tables
-STATIC_LDFLAGS := -static -Wl,--gc-sections -s
+STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-z,noseparate-code -s
 
 $(BEARSSL_SRC)/.ready:
 	test/fetch-bearssl.sh $(BUILD)
@@ -104,7 +104,7 @@ $(MUSL_INC)/jsmn.h: | $(BUILD)
 	mkdir -p $(MUSL_INC)
 	cp /usr/include/jsmn.h $@
 
-picoacme-static: deps-static $(SRCS) $(MAIN) $(HDRS) $(BEARSSL_SRC)/build-musl/libbearssl.a $(MUSL_INC)/jsmn.h
+picoacme-static: deps-static $(SRCS) $(MAIN) $(HDRS) Makefile $(BEARSSL_SRC)/build-musl/libbearssl.a $(MUSL_INC)/jsmn.h
 	musl-gcc $(WARN) $(DEFS) $(STATIC_CFLAGS) -I$(BEARSSL_SRC)/inc -I$(MUSL_INC) \
 		$(STATIC_LDFLAGS) -o $@ $(SRCS) $(MAIN) $(BEARSSL_SRC)/build-musl/libbearssl.a
 	@echo "picoacme-static: $$(stat -c %s $@) bytes"
@@ -135,14 +135,16 @@ $(CROSS_INC)/jsmn.h: | $(BUILD)
 	mkdir -p $(CROSS_INC)
 	cp /usr/include/jsmn.h $@
 
-picoacme-mips picoacme-mipsel picoacme-arm: picoacme-%: $(SRCS) $(MAIN) $(HDRS) $(BEARSSL_SRC)/build-%/libbearssl.a $(CROSS_INC)/jsmn.h
+picoacme-mips picoacme-mipsel picoacme-arm: picoacme-%: $(SRCS) $(MAIN) $(HDRS) Makefile $(BEARSSL_SRC)/build-%/libbearssl.a $(CROSS_INC)/jsmn.h
+	@rm -f $@ # the filter below hides the compiler's status; a stale binary must not pass
 	$(CROSS_$*)-gcc $(WARN) $(DEFS) $(CROSS_CFLAGS) -I$(BEARSSL_SRC)/inc -I$(CROSS_INC) -static \
 		-Wl,--gc-sections -s -o $@ $(SRCS) $(MAIN) $(BEARSSL_SRC)/build-$*/libbearssl.a 2>&1 | \
 		grep -v 'statically linked applications requires at runtime' || true
 	@test -x $@ && echo "$@: $$(stat -c %s $@) bytes"
 
-$(BUILD)/unit-%: $(SRCS) $(HDRS) test/unit.c $(BEARSSL_SRC)/build-%/libbearssl.a $(CROSS_INC)/jsmn.h
-	$(CROSS_$*)-gcc $(WARN) -Werror $(DEFS) -O1 -g -I. -I$(BEARSSL_SRC)/inc -I$(CROSS_INC) -static \
+$(BUILD)/unit-%: $(SRCS) $(HDRS) test/unit.c Makefile $(BEARSSL_SRC)/build-%/libbearssl.a $(CROSS_INC)/jsmn.h
+	@rm -f $@
+	$(CROSS_$*)-gcc $(WARN) -Werror $(DEFS) -DPICOACME_TEST -O1 -g -I. -I$(BEARSSL_SRC)/inc -I$(CROSS_INC) -static \
 		-o $@ $(SRCS) test/unit.c $(BEARSSL_SRC)/build-$*/libbearssl.a 2>&1 | \
 		grep -v 'statically linked applications requires at runtime' || true
 	@test -x $@

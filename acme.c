@@ -96,12 +96,12 @@ void acme_problem_line(const char *json, size_t len, char *out, size_t cap)
 	short_type(type, sizeof type, &doc, 0);
 	if (json_get_string(&doc, 0, "detail", detail, sizeof detail) < 0)
 		detail[0] = '\0';
-	n = (size_t)snprintf(line, sizeof line, "%s: %s", type, detail);
+	n = (size_t)str_fmt(line, sizeof line, "%s: %s", type, detail);
 	subs = json_get(&doc, 0, "subproblems");
 	if (json_array_len(&doc, subs) > 0 && n < sizeof line) {
 		int k = subs + 1;
 
-		n += (size_t)snprintf(line + n, sizeof line - n, " (");
+		n += (size_t)str_fmt(line + n, sizeof line - n, " (");
 		for (i = 0; i < doc.tok[subs].size && n < sizeof line; i++) {
 			int id = json_get(&doc, k, "identifier");
 
@@ -110,12 +110,12 @@ void acme_problem_line(const char *json, size_t len, char *out, size_t cap)
 				detail[0] = '\0';
 			if (json_get_string(&doc, id, "value", ident, sizeof ident) < 0)
 				ident[0] = '\0';
-			n += (size_t)snprintf(line + n, sizeof line - n, "%s%s: %s: %s",
+			n += (size_t)str_fmt(line + n, sizeof line - n, "%s%s: %s: %s",
 					      i ? "; " : "", ident, type, detail);
 			k = json_skip(&doc, k);
 		}
 		if (n < sizeof line)
-			snprintf(line + n, sizeof line - n, ")");
+			str_fmt(line + n, sizeof line - n, ")");
 	}
 	sanitize(out, cap, line, sizeof line);
 }
@@ -138,10 +138,10 @@ static void report_problem(struct acme *a, const char *url, const char *tolerate
 		acme_problem_line(r->body, r->body_len, line, sizeof line);
 		err("%s: %s", u, line);
 	} else {
-		snprintf(line, sizeof line, "HTTP %d", r->status);
+		str_fmt(line, sizeof line, "HTTP %d", r->status);
 		err("%s: %s", u, line);
 	}
-	snprintf(a->last_error, sizeof a->last_error, "%s", line);
+	str_fmt(a->last_error, sizeof a->last_error, "%s", line);
 }
 
 /* ---- requests ---- */
@@ -270,7 +270,7 @@ int acme_get_directory(struct acme *a, const char *url)
 				if (json_string(&a->doc, k, name, sizeof name) < 0 ||
 				    used + strlen(name) + 2 > sizeof a->dir.profiles)
 					continue;
-				used += (size_t)snprintf(a->dir.profiles + used,
+				used += (size_t)str_fmt(a->dir.profiles + used,
 							 sizeof a->dir.profiles - used, "%s%s",
 							 n++ ? " " : "", name);
 			}
@@ -333,7 +333,7 @@ int acme_account(struct acme *a, const struct key *k, const char *kid,
 		if (email != NULL) {
 			char mailto[300];
 
-			snprintf(mailto, sizeof mailto, "mailto:%s", email);
+			str_fmt(mailto, sizeof mailto, "mailto:%s", email);
 			jw_key(&w, "contact");
 			jw_arr_begin(&w);
 			jw_str(&w, mailto);
@@ -467,7 +467,7 @@ static void report_failed_authz(struct acme *a, struct authz *az, size_t n)
 					  (size_t)(a->doc.tok[e].end - a->doc.tok[e].start), line,
 					  sizeof line);
 			err("%s: validation failed: %s", name, line);
-			snprintf(a->last_error, sizeof a->last_error, "%s: validation failed: %s", name, line);
+			str_fmt(a->last_error, sizeof a->last_error, "%s: validation failed: %s", name, line);
 		}
 	}
 }
@@ -734,12 +734,12 @@ int acme_account_show(struct acme *a)
 	if (post(a, a->kid, NULL, 0, NULL, NULL) < 0 || parse_body(a, a->kid) < 0)
 		return -1;
 	json_get_string(&a->doc, 0, "status", status, sizeof status);
-	printf("account: %s\nstatus: %s\n", a->kid, status);
+	out_fmt("account: %s\nstatus: %s\n", a->kid, status);
 	arr = json_get(&a->doc, 0, "contact");
 	c = arr + 1;
 	for (int i = 0; i < json_array_len(&a->doc, arr); i++, c = json_skip(&a->doc, c))
 		if (json_string(&a->doc, c, contact, sizeof contact) > 0)
-			printf("contact: %s\n", sanitize(contact, sizeof contact, contact, sizeof contact));
+			out_fmt("contact: %s\n", sanitize(contact, sizeof contact, contact, sizeof contact));
 	return 0;
 }
 
@@ -754,7 +754,7 @@ int acme_account_contacts(struct acme *a, const char *const *emails, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char mailto[300];
 
-		snprintf(mailto, sizeof mailto, "mailto:%s", emails[i]);
+		str_fmt(mailto, sizeof mailto, "mailto:%s", emails[i]);
 		jw_str(&w, mailto);
 	}
 	jw_arr_end(&w);
@@ -851,7 +851,6 @@ int64_t acme_parse_time(const char *s)
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
 	int y, mo, d, h, mi, sec;
 	int64_t t;
-	struct tm tm;
 	const char *p;
 
 	for (size_t i = 0; i < sizeof shape - 1; i++)
@@ -870,16 +869,9 @@ int64_t acme_parse_time(const char *s)
 	if (*p == '.')
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
-	memset(&tm, 0, sizeof tm);
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
-	t = (int64_t)timegm(&tm);
+	t = time_from_civil(y, mo, d, h, mi, sec);
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':' && p[4] && p[5]) {
@@ -902,7 +894,7 @@ int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64
 
 	if (a->dir.renewal_info[0] == '\0')
 		return -1;
-	if ((size_t)snprintf(url, sizeof url, "%s%s%s", a->dir.renewal_info,
+	if ((size_t)str_fmt(url, sizeof url, "%s%s%s", a->dir.renewal_info,
 			     a->dir.renewal_info[strlen(a->dir.renewal_info) - 1] == '/' ? "" : "/",
 			     cert_id) >= sizeof url)
 		return -1;

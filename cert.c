@@ -141,19 +141,6 @@ static int der_enter(struct der_in *in, unsigned char want, struct der_in *val)
 	return 0;
 }
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 static int digits(const unsigned char *p, int n)
 {
 	int v = 0;
@@ -192,7 +179,7 @@ int64_t der_time(unsigned char tag, const unsigned char *p, size_t len)
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
 	    s < 0 || s > 60)
 		return -1;
-	return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
+	return time_from_civil(y, mo, d, h, mi, s);
 }
 
 /* Positions *tbs at the TBSCertificate content just after the validity;

@@ -97,15 +97,15 @@ int responder_listen(struct responder *r, const char *spec)
 		 * kernel without IPv6. */
 		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
 		struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
-		char *end;
-		long p = strtol(port, &end, 10);
+		const char *end;
+		int64_t p = str_to_i64(port, &end);
 		char what[64];
 
 		if (*end != '\0' || p < 1 || p > 65535) {
 			err("--http-listen %s: invalid port", spec);
 			goto out;
 		}
-		snprintf(what, sizeof what, "port %ld", p);
+		str_fmt(what, sizeof what, "port %ld", (long)p);
 		s6.sin6_port = htons((uint16_t)p);
 		s4.sin_port = htons((uint16_t)p);
 		rc = bind_one(r, AF_INET6, (struct sockaddr *)&s6, sizeof s6, 0, what);
@@ -138,7 +138,7 @@ int responder_webroot(struct responder *r, const char *dir)
 {
 	responder_init(r);
 	r->mode = RESPONDER_WEBROOT;
-	if ((size_t)snprintf(r->webroot, sizeof r->webroot, "%s%s", dir, WELL_KNOWN) >=
+	if ((size_t)str_fmt(r->webroot, sizeof r->webroot, "%s%s", dir, WELL_KNOWN) >=
 	    sizeof r->webroot) {
 		err("--webroot %s: path too long", dir);
 		return -1;
@@ -148,7 +148,7 @@ int responder_webroot(struct responder *r, const char *dir)
 
 static int webroot_file(const struct responder *r, const char *token, char *out, size_t cap)
 {
-	return (size_t)snprintf(out, cap, "%s%s", r->webroot, token) >= cap ? -1 : 0;
+	return (size_t)str_fmt(out, cap, "%s%s", r->webroot, token) >= cap ? -1 : 0;
 }
 
 int responder_add(struct responder *r, const char *token, const char *keyauth)
@@ -192,7 +192,7 @@ size_t responder_answer(const struct responder *r, const char *req, size_t len,
 	size_t plen;
 	const char *status = "404 Not Found";
 
-	if (len < 4 || memmem(req, len, "\r\n\r\n", 4) == NULL)
+	if (len < 4 || mem_find(req, len, "\r\n\r\n", 4) == NULL)
 		return 0;
 	eol = memchr(req, '\r', len);
 	if (strncmp(req, "GET ", 4) == 0) {
@@ -223,7 +223,7 @@ size_t responder_answer(const struct responder *r, const char *req, size_t len,
 reply:
 	if (body == NULL)
 		body = "";
-	n = snprintf(out, cap,
+	n = str_fmt(out, cap,
 		     "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
 		     "Connection: close\r\n\r\n%s",
 		     status, strlen(body), head ? "" : body);
@@ -342,7 +342,6 @@ int responder_start(struct responder *r)
 		err("http-01 responder: pipe: %s", strerror(errno));
 		return -1;
 	}
-	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
 		err("http-01 responder: fork: %s", strerror(errno));

@@ -66,13 +66,13 @@ int url_parse(const char *s, struct url *u)
 	}
 	if (*host_end == ':') {
 		size_t pl = (size_t)(path - host_end - 1);
-		long port;
-		char *end;
+		int64_t port;
+		const char *end;
 
 		if (pl == 0 || pl > 5)
 			return -1;
 		memcpy(u->port, host_end + 1, pl);
-		port = strtol(u->port, &end, 10);
+		port = str_to_i64(u->port, &end);
 		if (*end != '\0' || port < 1 || port > 65535)
 			return -1;
 	} else if (host_end != path) {
@@ -288,26 +288,31 @@ int trust_anchors_load(struct trust_anchors *t, const char *path)
 	br_x509_decoder_context dc;
 	struct dn_buf dn;
 	unsigned char chunk[1024];
-	int in_cert = 0, ret = -1;
-	FILE *f = NULL;
-	size_t got;
+	int in_cert = 0, ret = -1, fd = -1;
+	ssize_t got;
 
 	t->ta = NULL;
 	t->n = 0;
-	f = fopen(path, "rb");
-	if (f == NULL) {
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		err("%s: cannot open CA file: %s", path, strerror(errno));
 		goto out;
 	}
 	br_pem_decoder_init(&pc);
-	while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+	while ((got = read(fd, chunk, sizeof chunk)) != 0) {
 		const unsigned char *p = chunk;
 
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			err("%s: read error: %s", path, strerror(errno));
+			goto out;
+		}
 		while (got > 0) {
-			size_t n = br_pem_decoder_push(&pc, p, got);
+			size_t n = br_pem_decoder_push(&pc, p, (size_t)got);
 
 			p += n;
-			got -= n;
+			got -= (ssize_t)n;
 			switch (br_pem_decoder_event(&pc)) {
 			case BR_PEM_BEGIN_OBJ:
 				in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0 ||
@@ -336,18 +341,14 @@ int trust_anchors_load(struct trust_anchors *t, const char *path)
 			}
 		}
 	}
-	if (ferror(f)) {
-		err("%s: read error: %s", path, strerror(errno));
-		goto out;
-	}
 	if (t->n == 0) {
 		err("%s: no usable CA certificate found", path);
 		goto out;
 	}
 	ret = 0;
 out:
-	if (f != NULL)
-		fclose(f);
+	if (fd >= 0)
+		close(fd);
 	if (ret < 0)
 		trust_anchors_free(t);
 	return ret;
@@ -554,7 +555,7 @@ static int tls_open(struct http_client *c, const struct url *u, const char *url)
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (connect_addr(c, ai) == 0)
 			break;
-		snprintf(why, sizeof why, "%s", c->io_timed_out ? "connect timed out" : strerror(errno));
+		str_fmt(why, sizeof why, "%s", c->io_timed_out ? "connect timed out" : strerror(errno));
 		if (c->io_timed_out)
 			break;
 	}
@@ -708,7 +709,7 @@ static void set_url(const struct http_client *c, char *dst, size_t cap, const ch
 	if (tmp[0] == '/' && tmp[1] != '/') {
 		int v6 = strchr(c->host, ':') != NULL;
 
-		if ((size_t)snprintf(dst, cap, "https://%s%s%s:%s%s", v6 ? "[" : "", c->host,
+		if ((size_t)str_fmt(dst, cap, "https://%s%s%s:%s%s", v6 ? "[" : "", c->host,
 				     v6 ? "]" : "", c->port, tmp) >= cap)
 			dst[0] = '\0';
 	} else if (str_copy(dst, cap, tmp) < 0) {
@@ -759,23 +760,34 @@ static void parse_link(const struct http_client *c, struct http_response *r, con
 
 static long parse_retry_after(const char *s, const char *e)
 {
-	char buf[64];
-	struct tm tm;
-	char *end;
-	long v;
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char buf[64] = { 0 };
+	const char *end, *m;
+	int64_t v, f[5];
 
 	copy_value(buf, sizeof buf, s, e);
 	if (buf[0] >= '0' && buf[0] <= '9') {
-		v = strtol(buf, &end, 10);
-		return *end == '\0' && v >= 0 ? v : -1;
+		v = str_to_i64(buf, &end);
+		return *end == '\0' && v <= 1000000000 ? (long)v : -1;
 	}
 	/* IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" */
-	memset(&tm, 0, sizeof tm);
-	end = strptime(buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (end == NULL || *end != '\0')
+	if (strlen(buf) != 29 || buf[3] != ',' || buf[4] != ' ' || buf[7] != ' ' || buf[11] != ' ' ||
+	    buf[16] != ' ' || buf[19] != ':' || buf[22] != ':' || strcmp(buf + 25, " GMT") != 0)
 		return -1;
-	v = (long)(timegm(&tm) - time(NULL));
-	return v < 0 ? 0 : v;
+	buf[7] = buf[11] = '\0';
+	m = mem_find(months, sizeof months - 1, buf + 8, 3);
+	if (strlen(buf + 8) != 3 || m == NULL || (m - months) % 3 != 0)
+		return -1;
+	for (int i = 0; i < 5; i++) {
+		static const unsigned char at[5] = { 5, 12, 17, 20, 23 }, len[5] = { 2, 4, 2, 2, 2 };
+
+		f[i] = str_to_i64(buf + at[i], &end);
+		if (end != buf + at[i] + len[i] || buf[at[i]] == '-')
+			return -1;
+	}
+	v = time_from_civil(f[1], (int)(m - months) / 3 + 1, (int)f[0], (int)f[2], (int)f[3], (int)f[4]) -
+	    wall_now();
+	return v < 0 ? 0 : v > 1000000000 ? -1 : (long)v;
 }
 
 int http_parse_head(const struct http_client *c, struct http_response *r,
@@ -829,10 +841,10 @@ int http_parse_head(const struct http_client *c, struct http_response *r,
 			copy_value(r->content_type, sizeof r->content_type, vs, ve);
 		} else if (IS("Content-Length")) {
 			char num[24];
-			char *e2;
+			const char *e2;
 
 			copy_value(num, sizeof num, vs, ve);
-			f->content_length = strtoll(num, &e2, 10);
+			f->content_length = str_to_i64(num, &e2);
 			if (num[0] < '0' || num[0] > '9' || *e2 != '\0')
 				return -1;
 		} else if (IS("Transfer-Encoding")) {
@@ -863,7 +875,7 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 	size_t hlen = 0, hend = 0;
 	struct http_framing f;
 
-	n = snprintf(req, sizeof req,
+	n = str_fmt(req, sizeof req,
 		     "%s %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\n"
 		     "User-Agent: picoacme/" PICOACME_VERSION "\r\n"
 		     "%s%s%s%s%s%s"
@@ -884,7 +896,7 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 
 	/* Headers: read until the blank line, capped. */
 	for (;;) {
-		char *p;
+		const char *p;
 		int m;
 
 		if (hlen >= sizeof c->hdr - 1) {
@@ -897,7 +909,7 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 		got_any = 1;
 		hlen += (size_t)m;
 		c->hdr[hlen] = '\0';
-		p = strstr(c->hdr, "\r\n\r\n");
+		p = mem_find(c->hdr, hlen, "\r\n\r\n", 4);
 		if (p != NULL) {
 			hend = (size_t)(p - c->hdr) + 4;
 			break;

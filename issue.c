@@ -170,7 +170,7 @@ int read_installed_cert(const char *dir, const char *name, unsigned char *buf, s
 		err("out of memory");
 		return -1;
 	}
-	if ((size_t)snprintf(path, sizeof path, "%s/%s/cert.pem", dir, name) >= sizeof path) {
+	if ((size_t)str_fmt(path, sizeof path, "%s/%s/cert.pem", dir, name) >= sizeof path) {
 		err("%s/%s: path too long", dir, name);
 		goto out;
 	}
@@ -232,9 +232,7 @@ static int install(const struct run *r, const struct cert_settings *s, const cha
 	unsigned char *der = NULL;
 	struct chain ch;
 	struct cert_files files;
-	char when[32];
-	struct tm tm;
-	time_t na = (time_t)ci->not_after;
+	char when[TIME_TEXT_MAX];
 	int ret = -1;
 
 	der = malloc(pem_len + 1);
@@ -261,8 +259,7 @@ static int install(const struct run *r, const struct cert_settings *s, const cha
 	files = (struct cert_files){ keypem, cert, chain, full, settings };
 	if (store_mkdirs(r->o->dir, 0700) < 0 || store_install(r->o->dir, s->names[0], &files) < 0)
 		goto out;
-	gmtime_r(&na, &tm);
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm);
+	time_format(ci->not_after, when, sizeof when);
 	msg("certificate for %s installed in %s/%s (expires %s)", s->names[0], r->o->dir,
 	    s->names[0], when);
 	ret = 0;
@@ -294,14 +291,14 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 
 	if (s->hook[0] == '\0')
 		return;
-	snprintf(vars[0], sizeof vars[0], "PICOACME_EVENT=%s", renewal ? "renewed" : "issued");
-	snprintf(vars[1], sizeof vars[1], "PICOACME_DOMAIN=%s", s->names[0]);
-	n = (size_t)snprintf(names_var, sizeof names_var, "PICOACME_NAMES=");
+	str_fmt(vars[0], sizeof vars[0], "PICOACME_EVENT=%s", renewal ? "renewed" : "issued");
+	str_fmt(vars[1], sizeof vars[1], "PICOACME_DOMAIN=%s", s->names[0]);
+	n = (size_t)str_fmt(names_var, sizeof names_var, "PICOACME_NAMES=");
 	for (size_t i = 0; i < s->nnames; i++)
-		n += (size_t)snprintf(names_var + n, sizeof names_var - n, "%s%s", i ? " " : "",
+		n += (size_t)str_fmt(names_var + n, sizeof names_var - n, "%s%s", i ? " " : "",
 				      s->names[i]);
 	for (int i = 0; i < 4; i++)
-		bad |= (size_t)snprintf(vars[2 + i], sizeof vars[2 + i], "PICOACME_%s=%s/%s/%s",
+		bad |= (size_t)str_fmt(vars[2 + i], sizeof vars[2 + i], "PICOACME_%s=%s/%s/%s",
 					files[i][0], r->o->dir, s->names[0], files[i][1]) >= sizeof vars[2 + i];
 	if (bad) {
 		err("hook %s: paths too long; not run", s->hook);
@@ -323,7 +320,6 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 	envp[ne++] = names_var;
 	argv[0] = (char *)s->hook;
 	argv[1] = NULL;
-	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
 		err("hook %s: fork: %s", s->hook, strerror(errno));
@@ -332,7 +328,7 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 	}
 	if (pid == 0) {
 		execve(s->hook, argv, envp);
-		fprintf(stderr, "picoacme: error: hook %s: %s\n", s->hook, strerror(errno));
+		err("hook %s: %s", s->hook, strerror(errno));
 		_exit(127);
 	}
 	free(envp);

@@ -5,8 +5,8 @@
 #include <jsmn.h>
 #define JSMN_HEADER
 #include "json.h"
+#include "util.h"
 
-#include <stdio.h>
 #include <string.h>
 
 /* jsmn leaves some malformed input unflagged (a key without a value, as in
@@ -344,7 +344,7 @@ void jw_bool(struct jw *w, int v)
 void jw_int(struct jw *w, long v)
 {
 	char num[24];
-	int n = snprintf(num, sizeof num, "%ld", v);
+	int n = str_fmt(num, sizeof num, "%ld", v);
 
 	comma(w);
 	put(w, num, (size_t)n);

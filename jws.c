@@ -283,7 +283,7 @@ out:
 int jws_key_authorization(const char *token, const char *thumbprint,
 			  char *out, size_t cap)
 {
-	int n = snprintf(out, cap, "%s.%s", token, thumbprint);
+	int n = str_fmt(out, cap, "%s.%s", token, thumbprint);
 
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }

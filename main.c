@@ -10,7 +10,6 @@
 #include "util.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,11 +41,12 @@ struct options {
 	int json;
 	int reason;
 	int days;
+	size_t nargs; /* names after the options, at argv[1..] of the command */
 };
 
-static void usage(FILE *f)
+static void usage(int fd)
 {
-	fprintf(f,
+	static const char text[] =
 		"usage: picoacme issue -d NAME [-d NAME ...] [options]\n"
 		"       picoacme renew [NAME ...] [options]\n"
 		"       picoacme status [--json] [--dir DIR]\n"
@@ -81,7 +81,10 @@ static void usage(FILE *f)
 		"      --force              issue or renew even when not due\n"
 		"\n"
 		"exit status: 0 a certificate was issued (or the command succeeded), 1 error,\n"
-		"2 nothing was due\n");
+		"2 nothing was due\n";
+
+	if (write(fd, text, sizeof text - 1) < 0)
+		return; /* nowhere left to report it */
 }
 
 static const char *server_url(const char *s)
@@ -161,8 +164,8 @@ static int copy_opt(char *dst, size_t cap, const char *opt, const char *v)
 
 static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 {
-	char *end;
-	long n = strtol(v, &end, 10);
+	const char *end;
+	int64_t n = str_to_i64(v, &end);
 
 	if (*v == '\0' || *end != '\0' || n < lo || n > hi) {
 		err("%s %s: expected a number from %d to %d", opt, v, lo, hi);
@@ -172,39 +175,61 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 	return 0;
 }
 
+struct opt_def {
+	const char *name;
+	char code;    /* the switch case in parse_options */
+	char has_arg; /* 1: takes a value */
+};
+
+static const struct opt_def opt_defs[] = {
+	{ "domain", 'd', 1 },	    { "dir", 'D', 1 },	       { "run-dir", 'R', 1 },
+	{ "server", 'S', 1 },	    { "ca", 'C', 1 },	       { "email", 'E', 1 },
+	{ "agree-tos", 'A', 0 },    { "key-type", 'K', 1 },    { "http-listen", 'L', 1 },
+	{ "webroot", 'W', 1 },	    { "timeout", 'T', 1 },     { "profile", 'P', 1 },
+	{ "hook", 'H', 1 },	    { "preferred-chain", 'c', 1 }, { "days", 'y', 1 },
+	{ "force", 'f', 0 },	    { "eab-kid", 'k', 1 },     { "eab-hmac-key", 'm', 1 },
+	{ "syslog", 's', 0 },	    { "json", 'j', 0 },	       { "deactivate", 'x', 0 },
+	{ "rollover", 'r', 0 },	    { "reason", 'N', 1 },      { "verbose", 'v', 0 },
+	{ "help", 'h', 0 },
+};
+
+/* The definition for "--name" (name may end in "=value"): an exact match, else
+ * the one option it abbreviates. NULL, with the error reported, otherwise. */
+static const struct opt_def *long_opt(const char *arg)
+{
+	const char *name = arg + 2;
+	size_t len = strcspn(name, "=");
+	const struct opt_def *found = NULL;
+	int matches = 0;
+
+	for (size_t i = 0; i < sizeof opt_defs / sizeof opt_defs[0]; i++) {
+		if (strncmp(opt_defs[i].name, name, len) != 0)
+			continue;
+		if (opt_defs[i].name[len] == '\0')
+			return &opt_defs[i];
+		found = &opt_defs[i];
+		matches++;
+	}
+	if (matches == 1 && len > 0)
+		return found;
+	{
+		char shown[64];
+
+		err("%s: %s option (try --help)", sanitize(shown, sizeof shown, arg, len + 2),
+		    matches > 1 ? "ambiguous" : "unknown");
+	}
+	return NULL;
+}
+
+/* Options may come before or after the names (as with GNU getopt_long);
+ * "--" ends them. The names are gathered in order at argv[1..], their count
+ * in o->nargs. Returns 0, 1 after --help, or -1 with the error reported. */
 static int parse_options(int argc, char **argv, const char *cmd, struct options *o)
 {
-	static const struct option longopts[] = {
-		{ "domain", required_argument, NULL, 'd' },
-		{ "dir", required_argument, NULL, 'D' },
-		{ "run-dir", required_argument, NULL, 'R' },
-		{ "server", required_argument, NULL, 'S' },
-		{ "ca", required_argument, NULL, 'C' },
-		{ "email", required_argument, NULL, 'E' },
-		{ "agree-tos", no_argument, NULL, 'A' },
-		{ "key-type", required_argument, NULL, 'K' },
-		{ "http-listen", required_argument, NULL, 'L' },
-		{ "webroot", required_argument, NULL, 'W' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "profile", required_argument, NULL, 'P' },
-		{ "hook", required_argument, NULL, 'H' },
-		{ "preferred-chain", required_argument, NULL, 'c' },
-		{ "days", required_argument, NULL, 'y' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "eab-kid", required_argument, NULL, 'k' },
-		{ "eab-hmac-key", required_argument, NULL, 'm' },
-		{ "syslog", no_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "deactivate", no_argument, NULL, 'x' },
-		{ "rollover", no_argument, NULL, 'r' },
-		{ "reason", required_argument, NULL, 'N' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cert_settings *s = o->cert;
 	const char *server = known_cas[0].url;
-	int c, issue = strcmp(cmd, "issue") == 0;
+	static char no_value[] = "";
+	int issue = strcmp(cmd, "issue") == 0, options_done = 0;
 
 	o->run.dir = DEFAULT_DIR;
 	o->run.run_dir = DEFAULT_RUN_DIR;
@@ -213,10 +238,55 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 	o->reason = -1;
 	str_copy(s->key_type, sizeof s->key_type, "ec256");
 	str_copy(s->challenge, sizeof s->challenge, "http-01");
-	while ((c = getopt_long(argc, argv, "d:vh", longopts, NULL)) != -1) {
+	o->nargs = 0;
+	for (int i = 1; i < argc; i++) {
+		char *arg = argv[i], *optarg = NULL;
+		const struct opt_def *def = NULL;
+		char c;
+
+		if (options_done || arg[0] != '-' || arg[1] == '\0') {
+			argv[1 + o->nargs++] = argv[i]; /* never ahead of i: safe in place */
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			options_done = 1;
+			continue;
+		}
+		if (arg[1] == '-') {
+			def = long_opt(arg);
+			if (def == NULL)
+				return -1;
+			optarg = strchr(arg, '=');
+			if (optarg != NULL && !def->has_arg) {
+				err("--%s takes no value", def->name);
+				return -1;
+			}
+			if (optarg != NULL)
+				optarg++;
+		} else {
+			for (size_t k = 0; k < sizeof opt_defs / sizeof opt_defs[0]; k++)
+				if (strchr("dvh", arg[1]) != NULL && opt_defs[k].code == arg[1])
+					def = &opt_defs[k];
+			if (def == NULL || (!def->has_arg && arg[2] != '\0')) {
+				err("%s: unknown option (try --help)", arg);
+				return -1;
+			}
+			if (arg[2] != '\0')
+				optarg = arg + 2;
+		}
+		if (def->has_arg && optarg == NULL) {
+			if (i + 1 == argc) {
+				err("--%s needs a value", def->name);
+				return -1;
+			}
+			optarg = argv[++i];
+		}
+		if (optarg == NULL)
+			optarg = no_value; /* options without a value never read it */
+		c = def->code;
 		/* Certificate options only make sense where a certificate is issued. */
 		if (!issue && strchr("dKLWPHc", c) != NULL) {
-			err("%s: option %s is for issue", cmd, argv[optind - 1]);
+			err("%s: option --%s is for issue", cmd, def->name);
 			return -1;
 		}
 		switch (c) {
@@ -296,8 +366,8 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 				return -1;
 			break;
 		case 'v': log_set_verbose(1); break;
-		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return -1;
+		case 'h': usage(1); return 1;
+		default: return -1; /* a definition without a case: not reached */
 		}
 	}
 	if ((o->run.eab_kid == NULL) != (o->run.eab_hmac_key == NULL)) {
@@ -395,7 +465,7 @@ static int cmd_revoke(struct run *r, struct options *o, const char *name)
 		   strcmp(r->acme.problem_type, "urn:ietf:params:acme:error:unauthorized") != 0) {
 		goto out; /* a refusal that the certificate key would not change */
 	} else {
-		snprintf(path, sizeof path, "%s/%s/key.pem", o->run.dir, name);
+		str_fmt(path, sizeof path, "%s/%s/key.pem", o->run.dir, name);
 		if (store_read(path, pem, sizeof pem, &len) != 0 || key_from_pem(&cert_key, pem, len) < 0) {
 			err("%s: cannot use the certificate key", path);
 			goto out;
@@ -405,8 +475,8 @@ static int cmd_revoke(struct run *r, struct options *o, const char *name)
 			goto out;
 	}
 	msg("%s: certificate revoked", name);
-	snprintf(path, sizeof path, "%s/%s", o->run.dir, name);
-	snprintf(aside, sizeof aside, "%s/.%s.revoked-%lld", o->run.dir, name, (long long)wall_now());
+	str_fmt(path, sizeof path, "%s/%s", o->run.dir, name);
+	str_fmt(aside, sizeof aside, "%s/.%s.revoked-%lld", o->run.dir, name, (long long)wall_now());
 	if (rename(path, aside) < 0) {
 		err("%s: revoked, but could not be moved aside", path);
 		goto out;
@@ -429,16 +499,16 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
-		usage(stderr);
+		usage(2);
 		return EXIT_ERROR;
 	}
 	cmd = argv[1];
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-		printf("picoacme " PICOACME_VERSION "\n");
+		out_str("picoacme " PICOACME_VERSION "\n");
 		return 0;
 	}
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-		usage(stdout);
+		usage(1);
 		return 0;
 	}
 	if (strcmp(cmd, "issue") != 0 && strcmp(cmd, "renew") != 0 && strcmp(cmd, "status") != 0 &&
@@ -451,8 +521,8 @@ int main(int argc, char **argv)
 	rc = parse_options(argc - 1, argv + 1, cmd, &o);
 	if (rc != 0)
 		return rc < 0 ? EXIT_ERROR : 0;
-	argc -= optind + 1;
-	argv += optind + 1;
+	argc = (int)o.nargs;
+	argv += 2;
 	if (strcmp(cmd, "status") == 0)
 		return argc ? (err("status takes no names"), EXIT_ERROR) : status_all(&o.run, o.json);
 	if (strcmp(cmd, "issue") == 0 && argc) {

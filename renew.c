@@ -15,20 +15,11 @@
 
 #define CERT_DER_MAX (16 * 1024)
 
-static void fmt_time(int64_t t, char *out, size_t cap)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- volatile state ---- */
 
 static int state_path(char *out, size_t cap, const char *run_dir, const char *name)
 {
-	return (size_t)snprintf(out, cap, "%s/%s.state", run_dir, name) >= cap ? -1 : 0;
+	return (size_t)str_fmt(out, cap, "%s/%s.state", run_dir, name) >= cap ? -1 : 0;
 }
 
 void renew_state_load(const char *run_dir, const char *name, struct renew_state *st)
@@ -50,17 +41,17 @@ void renew_state_load(const char *run_dir, const char *name, struct renew_state 
 			continue;
 		*eq++ = '\0';
 		if (strcmp(line, "cert_not_before") == 0)
-			st->cert_not_before = strtoll(eq, NULL, 10);
+			st->cert_not_before = str_to_i64(eq, NULL);
 		else if (strcmp(line, "ari") == 0)
-			st->ari = (int)strtol(eq, NULL, 10);
+			st->ari = (int)str_to_i64(eq, NULL);
 		else if (strcmp(line, "ari_next") == 0)
-			st->ari_next = strtoll(eq, NULL, 10);
+			st->ari_next = str_to_i64(eq, NULL);
 		else if (strcmp(line, "renew_at") == 0)
-			st->renew_at = strtoll(eq, NULL, 10);
+			st->renew_at = str_to_i64(eq, NULL);
 		else if (strcmp(line, "failures") == 0)
-			st->failures = (int)strtol(eq, NULL, 10);
+			st->failures = (int)str_to_i64(eq, NULL);
 		else if (strcmp(line, "retry_at") == 0)
-			st->retry_at = strtoll(eq, NULL, 10);
+			st->retry_at = str_to_i64(eq, NULL);
 		else if (strcmp(line, "last_error") == 0)
 			sanitize(st->last_error, sizeof st->last_error, eq, strlen(eq));
 	}
@@ -73,7 +64,7 @@ int renew_state_save(const char *run_dir, const char *name, const struct renew_s
 
 	if (state_path(path, sizeof path, run_dir, name) < 0 || store_mkdirs(run_dir, 0700) < 0)
 		return -1;
-	n = snprintf(text, sizeof text,
+	n = str_fmt(text, sizeof text,
 		     "cert_not_before=%lld\nari=%d\nari_next=%lld\nrenew_at=%lld\nfailures=%d\n"
 		     "retry_at=%lld\nlast_error=%s\n",
 		     (long long)st->cert_not_before, st->ari, (long long)st->ari_next,
@@ -125,7 +116,7 @@ static int clock_ok(int64_t now, const struct installed *in)
 
 	if (now >= build_time() && (!in->present || now >= in->ci.not_before))
 		return 1;
-	fmt_time(now, t, sizeof t);
+	time_format(now, t, sizeof t);
 	err("the system clock is not set (it reads %s): refusing to act until it is", t);
 	return 0;
 }
@@ -206,7 +197,7 @@ static int decide(struct run *r, const struct cert_settings *s, const struct ins
 	if (st->retry_at > now) {
 		char t[32];
 
-		fmt_time(st->retry_at, t, sizeof t);
+		time_format(st->retry_at, t, sizeof t);
 		msg("%s: last attempt failed; next attempt after %s", s->names[0], t);
 		return NOT_DUE;
 	}
@@ -247,7 +238,7 @@ static void record_result(struct run *r, const struct cert_settings *s, const st
 		if (now >= lifetime_mark(in, 6)) {
 			char t[32];
 
-			fmt_time(in->ci.not_after, t, sizeof t);
+			time_format(in->ci.not_after, t, sizeof t);
 			crit("%s: renewal failed and the certificate expires %s%s", s->names[0], t,
 			     now >= in->ci.not_after ? " (already expired)" : "");
 		}
@@ -280,7 +271,7 @@ static int renew_one(struct run *r, const char *name, int64_t now)
 		if (st.retry_at <= now) {
 			char t[32];
 
-			fmt_time(due_offline(&s, &in, &st), t, sizeof t);
+			time_format(due_offline(&s, &in, &st), t, sizeof t);
 			msg("%s: not due (renew from %s)", name, t);
 		}
 		return EXIT_NOTHING_DUE;
@@ -373,7 +364,7 @@ int issue_one(struct run *r, const struct cert_settings *s)
 		char path[STORE_MAX_PATH];
 		struct stat sst;
 
-		snprintf(path, sizeof path, "%s/%s/settings", r->o->dir, s->names[0]);
+		str_fmt(path, sizeof path, "%s/%s/settings", r->o->dir, s->names[0]);
 		same = stat(path, &sst) == 0 && settings_load(r->o->dir, s->names[0], &old) == 0 &&
 		       settings_same_certificate(&old, s);
 	}
@@ -426,16 +417,16 @@ static int status_cb(void *ctx, const char *name)
 		st.ari = -1;
 	}
 	if (in.present) {
-		fmt_time(in.ci.not_after, na, sizeof na);
-		fmt_time(st.retry_at > due_offline(&s, &in, &st) ? st.retry_at : due_offline(&s, &in, &st),
+		time_format(in.ci.not_after, na, sizeof na);
+		time_format(st.retry_at > due_offline(&s, &in, &st) ? st.retry_at : due_offline(&s, &in, &st),
 			 due, sizeof due);
 	}
 	if (!c->json) {
-		printf("%s names=", name);
+		out_fmt("%s names=", name);
 		for (size_t i = 0; i < s.nnames; i++)
-			printf("%s%s", i ? "," : "", s.names[i]);
-		printf(" not_after=%s due=%s%s%s\n", na, due, st.last_error[0] ? " last_error=" : "",
-		       st.last_error);
+			out_fmt("%s%s", i ? "," : "", s.names[i]);
+		out_fmt(" not_after=%s due=%s%s%s\n", na, due, st.last_error[0] ? " last_error=" : "",
+			st.last_error);
 		return 0;
 	}
 	jw_obj_begin(&c->w);
@@ -473,7 +464,8 @@ int status_all(const struct run_opts *o, int json)
 			err("status does not fit in %zu bytes", sizeof buf);
 			return 1;
 		}
-		printf("%s\n", buf);
+		out_str(buf);
+		out_str("\n");
 	}
 	return c.errors ? 1 : 0;
 }

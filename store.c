@@ -14,7 +14,7 @@
 
 int store_path(char *out, size_t cap, const char *dir, const char *name)
 {
-	int n = snprintf(out, cap, "%s/%s", dir, name);
+	int n = str_fmt(out, cap, "%s/%s", dir, name);
 
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
@@ -113,7 +113,7 @@ int store_write(const char *path, const void *data, size_t len, mode_t mode)
 	char tmp[STORE_MAX_PATH];
 	const char *p = data;
 	int fd = -1, ret = -1;
-	int n = snprintf(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
+	int n = str_fmt(tmp, sizeof tmp, "%s.tmp%ld", path, (long)getpid());
 
 	if (n < 0 || (size_t)n >= sizeof tmp) {
 		err("%s: path too long", path);
@@ -182,7 +182,7 @@ int store_account_dir(char *out, size_t cap, const char *dir, const char *direct
 	id[n] = '\0';
 	if (id[0] == '.')
 		id[0] = '_';
-	n = (size_t)snprintf(out, cap, "%s/accounts/%s", dir, id);
+	n = (size_t)str_fmt(out, cap, "%s/accounts/%s", dir, id);
 	return n >= cap ? -1 : 0;
 }
 
@@ -240,14 +240,14 @@ int store_install(const char *dir, const char *name, const struct cert_files *f)
 			target[tl] = '\0';
 			g = strrchr(target, 'g');
 			if ((size_t)tl > prefix && g != NULL)
-				next = strtoul(g + 1, NULL, 10) + 1;
+				next = (unsigned long)str_to_i64(g + 1, NULL) + 1;
 			if (store_path(old, sizeof old, dir, target) < 0)
 				old[0] = '\0';
 		}
 	}
-	if ((size_t)snprintf(gen_name, sizeof gen_name, ".%s.g%lu", name, next) >= sizeof gen_name ||
+	if ((size_t)str_fmt(gen_name, sizeof gen_name, ".%s.g%lu", name, next) >= sizeof gen_name ||
 	    store_path(gen, sizeof gen, dir, gen_name) < 0 ||
-	    (size_t)snprintf(tmp_link, sizeof tmp_link, "%s/.%s.link", dir, name) >= sizeof tmp_link)
+	    (size_t)str_fmt(tmp_link, sizeof tmp_link, "%s/.%s.link", dir, name) >= sizeof tmp_link)
 		goto too_long;
 	remove_generation(gen); /* leftover of a crash before the link flipped */
 	if (mkdir(gen, 0700) < 0) {
@@ -329,17 +329,17 @@ int settings_format(const struct cert_settings *s, char *out, size_t cap)
 	size_t n;
 	int w;
 
-	w = snprintf(out, cap, "names=");
+	w = str_fmt(out, cap, "names=");
 	if (w < 0 || (size_t)w >= cap)
 		return -1;
 	n = (size_t)w;
 	for (size_t i = 0; i < s->nnames; i++) {
-		w = snprintf(out + n, cap - n, "%s%s", i ? " " : "", s->names[i]);
+		w = str_fmt(out + n, cap - n, "%s%s", i ? " " : "", s->names[i]);
 		if (w < 0 || (size_t)w >= cap - n)
 			return -1;
 		n += (size_t)w;
 	}
-	w = snprintf(out + n, cap - n, "\n");
+	w = str_fmt(out + n, cap - n, "\n");
 	if (w < 0 || (size_t)w >= cap - n)
 		return -1;
 	n += (size_t)w;
@@ -348,13 +348,13 @@ int settings_format(const struct cert_settings *s, char *out, size_t cap)
 
 		if (*v == '\0')
 			continue;
-		w = snprintf(out + n, cap - n, "%s=%s\n", fields[i].key, v);
+		w = str_fmt(out + n, cap - n, "%s=%s\n", fields[i].key, v);
 		if (w < 0 || (size_t)w >= cap - n)
 			return -1;
 		n += (size_t)w;
 	}
 	if (s->days > 0) {
-		w = snprintf(out + n, cap - n, "days=%d\n", s->days);
+		w = str_fmt(out + n, cap - n, "days=%d\n", s->days);
 		if (w < 0 || (size_t)w >= cap - n)
 			return -1;
 		n += (size_t)w;
@@ -422,8 +422,8 @@ int settings_parse(struct cert_settings *s, const char *text, size_t len, const 
 			memcpy(num, eq + 1, vl);
 			num[vl] = '\0';
 			{
-				char *end;
-				long d = strtol(num, &end, 10);
+				const char *end;
+				int64_t d = str_to_i64(num, &end);
 
 				if (*end != '\0' || d < 0 || d > 3650)
 					goto bad;
@@ -475,7 +475,7 @@ int settings_load(const char *dir, const char *name, struct cert_settings *s)
 		err("out of memory");
 		return -1;
 	}
-	if ((size_t)snprintf(path, sizeof path, "%s/%s/settings", dir, name) >= sizeof path) {
+	if ((size_t)str_fmt(path, sizeof path, "%s/%s/settings", dir, name) >= sizeof path) {
 		err("%s/%s: path too long", dir, name);
 		goto out;
 	}

@@ -3,6 +3,7 @@
 #ifndef PICOACME_UTIL_H
 #define PICOACME_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,35 @@ char *sanitize(char *out, size_t cap, const char *in, size_t len);
 /* Copies src into dst of size cap. Returns 0, or -1 (dst emptied) if it does
  * not fit. */
 int str_copy(char *dst, size_t cap, const char *src);
+
+/* snprintf for the conversions picoacme uses, without libc's stdio (whose
+ * floating-point and wide-character code would double the binary's libc
+ * share): %s %c %d %u %x %ld %lu %lx %lld %llu %zu %%. No flags or widths.
+ * Writes at most cap bytes including the NUL (cap > 0 always terminates) and
+ * returns the length the whole text needs, so ">= cap" means it was cut. */
+int str_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int str_vfmt(char *out, size_t cap, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/* Writes s whole to standard output. Returns 0, or -1 on a write error. */
+int out_str(const char *s);
+/* Formats as str_fmt (at most 4 KiB) to standard output. */
+void out_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Decimal integer like strtoll(s, end, 10) without leading blanks: optional
+ * '-', then digits; *end (may be NULL) is set past the digits, or to s if
+ * there are none. Saturates at INT64_MIN/INT64_MAX. */
+int64_t str_to_i64(const char *s, const char **end);
+
+/* First occurrence of needle (m > 0 bytes) in hay (n bytes), or NULL. */
+const char *mem_find(const char *hay, size_t n, const char *needle, size_t m);
+
+/* Seconds since the epoch of a UTC date and time (proleptic Gregorian);
+ * mo 1-12, d 1-31. Fields are not range-checked here. */
+int64_t time_from_civil(int64_t y, int mo, int d, int h, int mi, int s);
+/* RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" for t; cap >= TIME_TEXT_MAX. */
+#define TIME_TEXT_MAX 32
+void time_format(int64_t t, char *out, size_t cap);
 
 /* Overwrites n bytes at p with zeros in a way the compiler cannot elide. */
 void wipe(void *p, size_t n);

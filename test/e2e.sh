@@ -162,6 +162,31 @@ t_invalid_name() {
 	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
 }
 
+t_command_line() {
+	local D=$TMP/s1 args want
+	while IFS='|' read -r args want; do
+		# shellcheck disable=SC2086 # word splitting of the case is intended
+		"$BIN" $args 2>"$TMP/err" && fail "accepted: $args"
+		[ "$(wc -l <"$TMP/err")" = 1 ] || fail "error is not one line for: $args"
+		grep -qF -- "$want" "$TMP/err" || fail "for '$args' expected '$want', got: $(cat "$TMP/err")"
+	done <<-EOF
+		issue --bogus -d a.example|--bogus: unknown option (try --help)
+		issue --d a.example|--d: ambiguous option (try --help)
+		issue -x|-x: unknown option (try --help)
+		renew --force=yes|--force takes no value
+		renew --dir|--dir needs a value
+		status --key-type ec384|status: option --key-type is for issue
+		issue -d a.example --timeout 0|--timeout 0: expected a number from 1 to 3600
+		issue -d a.example --timeout 5x|--timeout 5x: expected a number from 1 to 3600
+		frobnicate|unknown command 'frobnicate' (try --help)
+	EOF
+	# --name=value, an abbreviation and options after the names all work.
+	"$BIN" status --dir="$D" --js >"$TMP/out" || fail "status --dir=DIR --js failed"
+	grep -q '"name":"one.example.test"' "$TMP/out" || fail "status --json output: $(cat "$TMP/out")"
+	"$BIN" renew one.example.test --dir "$D" --run-dir "$TMP/run-cl" --ca "$PEB/ca.pem" -- 2>"$TMP/err"
+	[ $? = 2 ] || fail "renew NAME --dir DIR: $(cat "$TMP/err")"
+}
+
 t_untrusted_server() {
 	local D=$TMP/s1 before
 	before=$(tree_state "$D")
@@ -331,6 +356,7 @@ run "webroot mode with a separate web server" t_webroot
 run "idle clients do not block the responder" t_slow_client_does_not_block
 run "no --agree-tos for a new account" t_no_agree_tos
 run "invalid domain names" t_invalid_name
+run "command-line errors are one line; --opt=value, abbreviations" t_command_line
 run "untrusted server certificate" t_untrusted_server
 run "server down" t_server_down
 run "silent server hits the request deadline" t_silent_server_times_out

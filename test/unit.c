@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static int checks_failed;
@@ -823,6 +824,124 @@ static void test_ari_cert_id(void)
 	CHECK(cert_ari_id(der, 10, id, sizeof id) == -1);
 }
 
+/* ---- the small libc replacements in util.c, against glibc as the oracle ---- */
+
+static void test_str_fmt(void)
+{
+	char out[64], ref[64];
+	static const long long nums[] = { 0, 1, -1, 42, -2147483647LL - 1, 2147483647LL,
+					  -9223372036854775807LL - 1, 9223372036854775807LL };
+
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		CHECK(str_fmt(out, sizeof out, "<%lld>", nums[i]) ==
+			      snprintf(ref, sizeof ref, "<%lld>", nums[i]) &&
+		      strcmp(out, ref) == 0);
+		CHECK(str_fmt(out, sizeof out, "%llu|%lx", (unsigned long long)nums[i],
+			      (unsigned long)nums[i]) ==
+			      snprintf(ref, sizeof ref, "%llu|%lx", (unsigned long long)nums[i],
+				       (unsigned long)nums[i]) &&
+		      strcmp(out, ref) == 0);
+	}
+	CHECK(str_fmt(out, sizeof out, "a%sb%dc%ud%zue%ld%lu%c%%", "xy", -7, 4000000000U, (size_t)9,
+		      -123456789L, 99UL, 'Q') == 34 &&
+	      strcmp(out, "axyb-7c4000000000d9e-12345678999Q%") == 0);
+	{
+		const char *volatile none = NULL; /* hidden from the format checker */
+
+		CHECK(str_fmt(out, sizeof out, "%s", none) == 6 && strcmp(out, "(null)") == 0);
+	}
+	/* Cut like snprintf: the result tells the length the whole text needs. */
+	CHECK(str_fmt(out, 5, "%s-%d", "abcdef", 12) == 9 && strcmp(out, "abcd") == 0);
+	CHECK(str_fmt(out, 1, "xyz") == 3 && out[0] == '\0');
+	CHECK(str_fmt(NULL, 0, "%d", 12345) == 5);
+}
+
+static void test_str_to_i64(void)
+{
+	const char *end = NULL;
+
+	CHECK(str_to_i64("12345x", &end) == 12345 && *end == 'x');
+	CHECK(str_to_i64("-42", &end) == -42 && *end == '\0');
+	CHECK(str_to_i64("x1", &end) == 0 && strcmp(end, "x1") == 0);
+	CHECK(str_to_i64("-", &end) == 0 && strcmp(end, "-") == 0);
+	CHECK(str_to_i64(" 1", &end) == 0 && strcmp(end, " 1") == 0); /* no blanks skipped */
+	CHECK(str_to_i64("9223372036854775807", NULL) == INT64_MAX);
+	CHECK(str_to_i64("9223372036854775808", NULL) == INT64_MAX);
+	CHECK(str_to_i64("-9223372036854775808", NULL) == INT64_MIN);
+	CHECK(str_to_i64("99999999999999999999999", &end) == INT64_MAX && *end == '\0');
+	CHECK(mem_find("ab\r\n\r\ncd", 8, "\r\n\r\n", 4) != NULL);
+	CHECK(mem_find("ab\0\r\n\r\n", 7, "\r\n\r\n", 4) != NULL); /* past a NUL */
+	CHECK(mem_find("ab\r\n\r", 5, "\r\n\r\n", 4) == NULL);
+	CHECK(mem_find("abc", 3, "abcd", 4) == NULL && mem_find("abc", 3, "c", 1) != NULL);
+}
+
+static void test_time_format(void)
+{
+	char out[TIME_TEXT_MAX], ref[TIME_TEXT_MAX];
+	int64_t t;
+
+	/* Every 7 hours 13 minutes from 1900 to 2400, against glibc's gmtime_r. */
+	for (t = -2208988800LL; t < 13569465600LL; t += 7 * 3600 + 13 * 60 + 7) {
+		time_t tt = (time_t)t;
+		struct tm tm;
+
+		gmtime_r(&tt, &tm);
+		strftime(ref, sizeof ref, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		time_format(t, out, sizeof out);
+		if (strcmp(out, ref) != 0 ||
+		    time_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+				    tm.tm_sec) != t) {
+			fprintf(stderr, "time %lld: %s, glibc %s\n", (long long)t, out, ref);
+			CHECK(strcmp(out, ref) == 0);
+			break;
+		}
+	}
+	time_format(0, out, sizeof out);
+	CHECK(strcmp(out, "1970-01-01T00:00:00Z") == 0);
+	time_format(951782400, out, sizeof out);
+	CHECK(strcmp(out, "2000-02-29T00:00:00Z") == 0);
+}
+
+static void test_retry_after(void)
+{
+	static const struct {
+		const char *value;
+		long want; /* seconds; with PICOACME_TEST_NOW=784111777 (1994-11-06 08:49:37) */
+	} v[] = {
+		{ "120", 120 },
+		{ "Sun, 06 Nov 1994 08:49:37 GMT", 0 },
+		{ "Sun, 06 Nov 1994 08:51:37 GMT", 120 },
+		{ "Mon, 07 Nov 1994 08:49:37 GMT", 86400 },
+		{ "Sun, 06 Nov 1994 08:49:37 UTC", -1 },
+		{ "Sun, 06 Foo 1994 08:49:37 GMT", -1 },
+		{ "Sun, 06 ovD 1994 08:49:37 GMT", -1 },
+		{ "Sun, 6 Nov 1994 08:49:37 GMT", -1 },
+		{ "Sun, 06 Nov 1994 08:49:-7 GMT", -1 },
+		{ "12x", -1 },
+	};
+	struct http_client c;
+	struct http_response r;
+	struct http_framing f;
+	char head[256];
+
+	memset(&c, 0, sizeof c);
+	strcpy(c.host, "ca.example");
+	strcpy(c.port, "443");
+	setenv("PICOACME_TEST_NOW", "784111777", 1);
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		int n = snprintf(head, sizeof head,
+				 "HTTP/1.1 503 Busy\r\nRetry-After: %s\r\nContent-Length: 0\r\n\r\n",
+				 v[i].value);
+
+		memset(&r, 0, sizeof r);
+		CHECK(http_parse_head(&c, &r, head, (size_t)n, &f) == 0);
+		if (r.retry_after != v[i].want)
+			fprintf(stderr, "Retry-After %s: got %ld\n", v[i].value, r.retry_after);
+		CHECK(r.retry_after == v[i].want);
+	}
+	unsetenv("PICOACME_TEST_NOW");
+}
+
 int main(void)
 {
 	run_cmd("mkdir -p test/tmp/unit");
@@ -848,6 +967,10 @@ int main(void)
 	RUN(test_settings);
 	RUN(test_rfc3339);
 	RUN(test_ari_cert_id);
+	RUN(test_str_fmt);
+	RUN(test_str_to_i64);
+	RUN(test_time_format);
+	RUN(test_retry_after);
 	printf("unit: %d passed, %d failed\n", tests_passed, tests_failed);
 	return tests_failed ? 1 : 0;
 }
