@@ -1,13 +1,13 @@
 /* challenge.c - see challenge.h */
 #include "challenge.h"
 #include "jws.h"
+#include "resolve.h"
 #include "store.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -65,10 +65,9 @@ int responder_listen(struct responder *r, const char *spec)
 {
 	char host[128] = "";
 	const char *port = "80", *colon;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
-	struct addrinfo *res = NULL;
 	int rc, ret = -1;
+	const char *end;
+	int64_t pn;
 
 	responder_init(r);
 	r->mode = RESPONDER_HTTP;
@@ -92,22 +91,21 @@ int responder_listen(struct responder *r, const char *spec)
 			host[hl - 2] = '\0';
 		}
 	}
+	pn = str_to_i64(port, &end);
+	if (*end != '\0' || pn < 1 || pn > 65535) {
+		err("--http-listen %s: invalid port", spec);
+		goto out;
+	}
 	if (host[0] == '\0') {
 		/* Every address: one dual-stack IPv6 socket, or IPv4 alone on a
 		 * kernel without IPv6. */
 		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
 		struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
-		const char *end;
-		int64_t p = str_to_i64(port, &end);
 		char what[64];
 
-		if (*end != '\0' || p < 1 || p > 65535) {
-			err("--http-listen %s: invalid port", spec);
-			goto out;
-		}
-		str_fmt(what, sizeof what, "port %ld", (long)p);
-		s6.sin6_port = htons((uint16_t)p);
-		s4.sin_port = htons((uint16_t)p);
+		str_fmt(what, sizeof what, "port %ld", (long)pn);
+		s6.sin6_port = htons((uint16_t)pn);
+		s4.sin_port = htons((uint16_t)pn);
 		rc = bind_one(r, AF_INET6, (struct sockaddr *)&s6, sizeof s6, 0, what);
 		if (rc == -1)
 			rc = bind_one(r, AF_INET, (struct sockaddr *)&s4, sizeof s4, 0, what);
@@ -117,18 +115,18 @@ int responder_listen(struct responder *r, const char *spec)
 			goto out;
 		}
 	} else {
-		rc = getaddrinfo(host, port, &hints, &res);
-		if (rc != 0) {
-			err("--http-listen %s: %s", spec, gai_strerror(rc));
+		struct sockaddr_storage sa;
+		socklen_t sl;
+
+		if (addr_numeric(host, (uint16_t)pn, &sa, &sl) < 0) {
+			err("--http-listen %s: %s is not a numeric IPv4 or IPv6 address", spec, host);
 			goto out;
 		}
-		if (bind_one(r, res->ai_family, res->ai_addr, res->ai_addrlen, 1, spec) < 0)
+		if (bind_one(r, sa.ss_family, (struct sockaddr *)&sa, sl, 1, spec) < 0)
 			goto out;
 	}
 	ret = 0;
 out:
-	if (res != NULL)
-		freeaddrinfo(res);
 	if (ret < 0)
 		responder_stop(r);
 	return ret;

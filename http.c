@@ -1,12 +1,12 @@
 /* http.c - see http.h */
 #include "http.h"
 #include "key.h"
+#include "resolve.h"
 #include "util.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -441,18 +441,18 @@ static int sock_write(void *ctx, const unsigned char *buf, size_t len)
 }
 
 /* Non-blocking connect bounded by the request deadline. */
-static int connect_addr(struct http_client *c, const struct addrinfo *ai)
+static int connect_addr(struct http_client *c, const struct sockaddr_storage *sa, socklen_t len)
 {
 	int fd = -1, soerr = 0, one = 1;
 	socklen_t sl = sizeof soerr;
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
 		goto fail;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+	if (connect(fd, (const struct sockaddr *)sa, len) < 0) {
 		if (errno != EINPROGRESS)
 			goto fail;
 		c->fd = fd;
@@ -541,19 +541,18 @@ static void tls_client_setup(struct http_client *c)
 
 static int tls_open(struct http_client *c, const struct url *u, const char *url)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL, *ai;
-	int rc, ret = -1, resume;
+	static struct resolved addrs;
+	int ret = -1, resume;
 	char why[128] = "no address";
 
 	resume = strcmp(c->host, u->host) == 0 && strcmp(c->port, u->port) == 0;
-	rc = getaddrinfo(u->host, u->port, &hints, &res);
-	if (rc != 0) {
-		err("%s: cannot resolve host %s: %s", url, u->host, gai_strerror(rc));
+	if (resolve_host(u->host, (uint16_t)str_to_i64(u->port, NULL), c->deadline, &addrs, why,
+			 sizeof why) < 0) {
+		err("%s: cannot resolve host %s: %s", url, u->host, why);
 		goto out;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (connect_addr(c, ai) == 0)
+	for (size_t i = 0; i < addrs.n; i++) {
+		if (connect_addr(c, &addrs.addr[i], addrs.len[i]) == 0)
 			break;
 		str_fmt(why, sizeof why, "%s", c->io_timed_out ? "connect timed out" : strerror(errno));
 		if (c->io_timed_out)
@@ -591,8 +590,6 @@ static int tls_open(struct http_client *c, const struct url *u, const char *url)
 	str_copy(c->port, sizeof c->port, u->port);
 	ret = 0;
 out:
-	if (res != NULL)
-		freeaddrinfo(res);
 	if (ret < 0 && c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;

@@ -316,6 +316,42 @@ t_big_header() { bad_server big-header 'response headers exceed 16384 bytes'; }
 t_big_body() { bad_server big-body 'response body exceeds 1048576 bytes'; }
 t_http_links() { bad_server http-links 'field "newNonce" is missing or not an https:// URL'; }
 
+t_own_resolver() {
+	local D=$TMP/dns start rc
+	printf '# test resolver\nnameserver 127.0.0.1\n' >"$TMP/resolv.conf"
+	: >"$TMP/dns.log"
+	python3 test/dns_server.py 15353 "$TMP/dns.log" &
+	local dns=$!
+	sleep 0.5
+	dnsenv() { env PICOACME_TEST_RESOLV_CONF="$TMP/resolv.conf" PICOACME_TEST_DNS_PORT=15353 \
+		PICOACME_TEST_HOSTS=/dev/null "$@"; }
+	# A CNAME, a forged reply with the wrong id first, an empty AAAA answer.
+	dnsenv "$BIN" issue --run-dir "$RUN" -d dns.example.test --dir "$D" --agree-tos \
+		--server https://CA.picoacme.test:14000/dir --ca "$PEB/ca.pem" --http-listen $LISTEN \
+		2>"$TMP/err" || { kill $dns; cat "$TMP/err"; fail "issue through the DNS server failed"; }
+	check_cert "$D/dns.example.test" dns.example.test
+	grep -qix 'A ca.picoacme.test' "$TMP/dns.log" && grep -qix 'AAAA ca.picoacme.test' "$TMP/dns.log" ||
+		{ kill $dns; fail "queries: $(cat "$TMP/dns.log")"; }
+	dnsenv "$BIN" issue --run-dir "$RUN" -d dns.example.test --dir "$TMP/dns2" --agree-tos \
+		--server https://nx.picoacme.test:14000/dir --ca "$PEB/ca.pem" 2>"$TMP/err"
+	rc=$?
+	cat "$TMP/err"
+	[ $rc = 1 ] && grep -q 'cannot resolve host nx.picoacme.test: no such host (NXDOMAIN)' "$TMP/err" ||
+		{ kill $dns; fail "NXDOMAIN: exit $rc"; }
+	start=$(date +%s)
+	dnsenv "$BIN" issue --run-dir "$RUN" -d dns.example.test --dir "$TMP/dns2" --agree-tos --timeout 3 \
+		--server https://silent.picoacme.test:14000/dir --ca "$PEB/ca.pem" 2>"$TMP/err"
+	rc=$?
+	kill $dns
+	cat "$TMP/err"
+	[ $rc = 1 ] && grep -q 'silent.picoacme.test: no answer from the nameservers' "$TMP/err" ||
+		fail "silent nameserver: exit $rc"
+	[ "$(grep -c '^A silent.picoacme.test' "$TMP/dns.log")" -ge 2 ] || fail "query not resent"
+	[ $(($(date +%s) - start)) -le 6 ] || fail "took longer than --timeout"
+	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "error is not one line"
+	[ ! -e "$TMP/dns2" ] || fail "something was written"
+}
+
 t_account_recovery() {
 	# The key is there but its URL was lost: found again with
 	# onlyReturnExisting, no --agree-tos needed, URL stored again.
@@ -368,6 +404,7 @@ run "server dripping one byte a second hits the deadline" t_drip_server
 run "oversized response headers" t_big_header
 run "oversized response body" t_big_body
 run "directory with http:// URLs" t_http_links
+run "own resolver: CNAME, forged id, NXDOMAIN, silent nameserver" t_own_resolver
 run "account recovered with onlyReturnExisting" t_account_recovery
 run "duplicate and uppercase names" t_duplicate_and_uppercase_names
 

@@ -38,14 +38,15 @@ case $cmd in
 start)
 	stop
 	# Pebble's own HTTPS certificate, issued by a throw-away CA that the
-	# client trusts through --ca.
-	if [ ! -f "$dir/ca.pem" ]; then
+	# client trusts through --ca. ca.picoacme.test is the name the resolver
+	# test looks up through test/dns_server.py.
+	if ! grep -qs ca.picoacme.test "$dir/ext.cnf"; then
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 			-keyout "$dir/ca.key" -out "$dir/ca.pem" -days 3650 \
 			-subj "/CN=picoacme test CA" >/dev/null 2>&1
 		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 			-keyout "$dir/key.pem" -out "$dir/server.csr" -subj "/CN=localhost" >/dev/null 2>&1
-		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/ext.cnf"
+		printf 'subjectAltName=DNS:localhost,DNS:ca.picoacme.test,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/ext.cnf"
 		openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
 			-CAcreateserial -days 3650 -extfile "$dir/ext.cnf" -out "$dir/cert.pem" >/dev/null 2>&1
 	fi

@@ -9,8 +9,10 @@
 #include "key.h"
 #include "store.h"
 #include "renew.h"
+#include "resolve.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -942,6 +944,69 @@ static void test_retry_after(void)
 	unsetenv("PICOACME_TEST_NOW");
 }
 
+/* ---- resolve.c: DNS answers and hosts files ---- */
+
+/* A response to query 0x1234 for ca.example: a CNAME through a compression
+ * pointer, then the A record (192.0.2.7) and one of another type. */
+static const unsigned char dns_answer[] = {
+	0x12, 0x34, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0,
+	2, 'C', 'a', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1,
+	0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6, 3, 'c', 'd', 'n', 0xc0, 15,
+	0xc0, 40, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 7,
+	0xc0, 40, 0, 16, 0, 1, 0, 0, 0, 60, 0, 2, 1, 'x',
+};
+
+static void test_dns_response(void)
+{
+	unsigned char m[sizeof dns_answer];
+	struct resolved out = { .n = 0 };
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&out.addr[0];
+
+	CHECK(dns_parse_response(dns_answer, sizeof dns_answer, 0x1234, "ca.example", 1, 443, &out) == 0);
+	CHECK(out.n == 1 && s4->sin_family == AF_INET && ntohs(s4->sin_port) == 443 &&
+	      memcmp(&s4->sin_addr, "\xc0\x00\x02\x07", 4) == 0);
+	/* The same record twice is kept once. */
+	CHECK(dns_parse_response(dns_answer, sizeof dns_answer, 0x1234, "CA.EXAMPLE", 1, 443, &out) == 0 &&
+	      out.n == 1);
+	out.n = 0;
+	CHECK(dns_parse_response(dns_answer, sizeof dns_answer, 0x1235, "ca.example", 1, 443, &out) == -1);
+	CHECK(dns_parse_response(dns_answer, sizeof dns_answer, 0x1234, "cb.example", 1, 443, &out) == -1);
+	CHECK(dns_parse_response(dns_answer, sizeof dns_answer, 0x1234, "ca.example", 28, 443, &out) == -1);
+	for (size_t cut = 0; cut < sizeof dns_answer; cut++)
+		CHECK(dns_parse_response(dns_answer, cut, 0x1234, "ca.example", 1, 443, &out) == -1);
+	CHECK(out.n == 0);
+	memcpy(m, dns_answer, sizeof m);
+	m[2] &= 0x7f; /* a query, not a response */
+	CHECK(dns_parse_response(m, sizeof m, 0x1234, "ca.example", 1, 443, &out) == -1);
+	memcpy(m, dns_answer, sizeof m);
+	m[3] = 0x83; /* NXDOMAIN */
+	m[7] = 0;
+	CHECK(dns_parse_response(m, 28, 0x1234, "ca.example", 1, 443, &out) == 3 && out.n == 0);
+	memcpy(m, dns_answer, sizeof m);
+	m[46] = 0x80; /* a reserved label type in an owner name */
+	CHECK(dns_parse_response(m, sizeof m, 0x1234, "ca.example", 1, 443, &out) == -1);
+}
+
+static void test_hosts_lookup(void)
+{
+	static const char hosts[] = "# comment ca.example\n"
+				    "127.0.0.1 localhost\n"
+				    "192.0.2.1\tother ca.example # trailing comment\r\n"
+				    "2001:db8::5 CA.Example\n"
+				    "not-an-address ca.example\n"
+				    "192.0.2.9 ca.example.org\n"
+				    "192.0.2.1 ca.example";
+	struct resolved out = { .n = 0 };
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	hosts_lookup(hosts, sizeof hosts - 1, "ca.example", 80, &out);
+	CHECK(out.n == 2 && out.addr[0].ss_family == AF_INET && out.addr[1].ss_family == AF_INET6);
+	CHECK(addr_numeric("::1", 1, &ss, &len) == 0 && ss.ss_family == AF_INET6 && len == sizeof(struct sockaddr_in6));
+	CHECK(addr_numeric("10.0.0.1", 1, &ss, &len) == 0 && len == sizeof(struct sockaddr_in));
+	CHECK(addr_numeric("10.0.0", 1, &ss, &len) == -1 && addr_numeric("ca.example", 1, &ss, &len) == -1);
+}
+
 int main(void)
 {
 	run_cmd("mkdir -p test/tmp/unit");
@@ -971,6 +1036,8 @@ int main(void)
 	RUN(test_str_to_i64);
 	RUN(test_time_format);
 	RUN(test_retry_after);
+	RUN(test_dns_response);
+	RUN(test_hosts_lookup);
 	printf("unit: %d passed, %d failed\n", tests_passed, tests_failed);
 	return tests_failed ? 1 : 0;
 }

@@ -1,0 +1,451 @@
+/* resolve.c - see resolve.h */
+#include "resolve.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define DNS_MAX_NS 3
+#define DNS_MAX_MSG 1232 /* the EDNS-safe UDP size; without EDNS servers send 512 */
+#define DNS_RETRY_MS 1000
+#define DNS_TYPE_A 1
+#define DNS_TYPE_AAAA 28
+
+static const char *hosts_path = "/etc/hosts";
+static const char *resolv_conf_path = "/etc/resolv.conf";
+
+/* Appends an address unless it is already there or out is full. */
+static void add_sockaddr(struct resolved *out, const struct sockaddr_storage *ss, socklen_t len)
+{
+	for (size_t i = 0; i < out->n; i++)
+		if (out->len[i] == len && memcmp(&out->addr[i], ss, len) == 0)
+			return;
+	if (out->n == RESOLVE_MAX)
+		return;
+	out->addr[out->n] = *ss;
+	out->len[out->n++] = len;
+}
+
+static void add_addr(struct resolved *out, int family, const void *bytes, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	memset(&ss, 0, sizeof ss);
+	if (family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		memcpy(&s4->sin_addr, bytes, 4);
+		len = sizeof *s4;
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, bytes, 16);
+		len = sizeof *s6;
+	}
+	add_sockaddr(out, &ss, len);
+}
+
+static int add_numeric(struct resolved *out, const char *text, uint16_t port)
+{
+	unsigned char bytes[16];
+
+	if (inet_pton(AF_INET, text, bytes) == 1)
+		add_addr(out, AF_INET, bytes, port);
+	else if (inet_pton(AF_INET6, text, bytes) == 1)
+		add_addr(out, AF_INET6, bytes, port);
+	else
+		return -1;
+	return 0;
+}
+
+int addr_numeric(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len)
+{
+	struct resolved r;
+
+	r.n = 0;
+	if (add_numeric(&r, host, port) < 0)
+		return -1;
+	*out = r.addr[0];
+	*len = r.len[0];
+	return 0;
+}
+
+/* ---- /etc/hosts and /etc/resolv.conf ---- */
+
+/* Calls fn for each line's whitespace-separated words (comments dropped). */
+static void each_line(const char *text, size_t len, void (*fn)(char **words, int n, void *ctx),
+		      void *ctx)
+{
+	const char *end = text + len;
+
+	while (text < end) {
+		const char *eol = memchr(text, '\n', (size_t)(end - text));
+		char line[512], *words[16];
+		size_t ll;
+		int n = 0;
+
+		if (eol == NULL)
+			eol = end;
+		ll = (size_t)(eol - text);
+		if (ll < sizeof line) {
+			memcpy(line, text, ll);
+			line[ll] = '\0';
+			line[strcspn(line, "#")] = '\0';
+			for (char *save = NULL, *w = strtok_r(line, " \t\r", &save); w && n < 16;
+			     w = strtok_r(NULL, " \t\r", &save))
+				words[n++] = w;
+			if (n > 0)
+				fn(words, n, ctx);
+		}
+		text = eol + 1;
+	}
+}
+
+struct hosts_ctx {
+	const char *host;
+	uint16_t port;
+	struct resolved *out;
+};
+
+static void hosts_line(char **words, int n, void *ctx)
+{
+	struct hosts_ctx *h = ctx;
+
+	for (int i = 1; i < n; i++)
+		if (strcasecmp(words[i], h->host) == 0) {
+			add_numeric(h->out, words[0], h->port);
+			return;
+		}
+}
+
+void hosts_lookup(const char *text, size_t len, const char *host, uint16_t port,
+		  struct resolved *out)
+{
+	struct hosts_ctx h = { host, port, out };
+
+	each_line(text, len, hosts_line, &h);
+}
+
+/* Streams path through each_line in pieces, so a large hosts file (ad
+ * blocking lists reach megabytes) costs no memory. A missing file is empty. */
+static void scan_file(const char *path, void (*fn)(char **words, int n, void *ctx), void *ctx)
+{
+	char buf[2048];
+	size_t have = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	while (fd >= 0) {
+		ssize_t n = read(fd, buf + have, sizeof buf - have);
+		const char *last;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			each_line(buf, have, fn, ctx);
+			break;
+		}
+		have += (size_t)n;
+		last = memrchr(buf, '\n', have);
+		if (last == NULL) {
+			have = 0; /* a line longer than the buffer is skipped */
+			continue;
+		}
+		each_line(buf, (size_t)(last - buf) + 1, fn, ctx);
+		have -= (size_t)(last - buf) + 1;
+		memmove(buf, last + 1, have);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+struct ns_ctx {
+	struct resolved *ns;
+	uint16_t port;
+};
+
+static void resolv_line(char **words, int n, void *ctx)
+{
+	struct ns_ctx *c = ctx;
+
+	if (n >= 2 && strcmp(words[0], "nameserver") == 0 && c->ns->n < DNS_MAX_NS)
+		add_numeric(c->ns, words[1], c->port);
+}
+
+/* ---- DNS ---- */
+
+/* The query name in wire format; 0 when host cannot be one. */
+static size_t dns_name(const char *host, unsigned char *out, size_t cap)
+{
+	size_t n = 0;
+
+	while (*host != '\0') {
+		size_t label = strcspn(host, ".");
+
+		if (label == 0 || label > 63 || n + label + 2 > cap)
+			return 0;
+		out[n++] = (unsigned char)label;
+		memcpy(out + n, host, label);
+		n += label;
+		host += label;
+		if (*host == '.')
+			host++;
+	}
+	if (n == 0)
+		return 0;
+	out[n++] = 0;
+	return n;
+}
+
+static uint16_t be16(const unsigned char *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+int dns_parse_response(const unsigned char *msg, size_t len, uint16_t id, const char *qname,
+		       uint16_t qtype, uint16_t port, struct resolved *out)
+{
+	unsigned char want[256];
+	size_t wl = dns_name(qname, want, sizeof want), pos = 12;
+	unsigned an;
+	struct resolved found; /* merged into out only when the whole message parsed */
+
+	if (wl == 0 || len < 12 || be16(msg) != id || !(msg[2] & 0x80) || (msg[2] & 0x78) != 0 ||
+	    be16(msg + 4) != 1 || len < pos + wl + 4)
+		return -1;
+	for (size_t i = 0; i < wl; i++)
+		if (msg[pos + i] != want[i] && (msg[pos + i] | 0x20) != (want[i] | 0x20))
+			return -1;
+	pos += wl;
+	if (be16(msg + pos) != qtype || be16(msg + pos + 2) != 1)
+		return -1;
+	pos += 4;
+	an = be16(msg + 6);
+	found.n = 0;
+	for (unsigned i = 0; i < an; i++) {
+		uint16_t type, rdlen;
+
+		for (;;) { /* the owner name: labels, ending in 0 or a pointer */
+			if (pos >= len)
+				return -1;
+			if (msg[pos] == 0) {
+				pos++;
+				break;
+			}
+			if ((msg[pos] & 0xc0) == 0xc0) {
+				pos += 2;
+				break;
+			}
+			if (msg[pos] & 0xc0)
+				return -1;
+			pos += 1u + msg[pos];
+		}
+		if (pos + 10 > len)
+			return -1;
+		type = be16(msg + pos);
+		rdlen = be16(msg + pos + 8);
+		pos += 10;
+		if (pos + rdlen > len)
+			return -1;
+		/* CNAME records may precede the addresses; only the type is used. */
+		if (be16(msg + pos - 8) == 1 && type == qtype &&
+		    rdlen == (type == DNS_TYPE_A ? 4 : 16) && (type == DNS_TYPE_A || type == DNS_TYPE_AAAA))
+			add_addr(&found, type == DNS_TYPE_A ? AF_INET : AF_INET6, msg + pos, port);
+		pos += rdlen;
+	}
+	for (size_t i = 0; i < found.n; i++)
+		add_sockaddr(out, &found.addr[i], found.len[i]);
+	return msg[3] & 0x0f;
+}
+
+struct dns_query {
+	uint16_t type, id;
+	unsigned char msg[12 + 256 + 4];
+	size_t len;
+	int done;     /* 1 answered (NOERROR/NXDOMAIN) or every server refused */
+	int refusals; /* servers that answered with another error */
+	int rcode;
+};
+
+static void query_init(struct dns_query *q, uint16_t type, const unsigned char *name, size_t nl)
+{
+	unsigned char rnd[2] = { 0, 0 };
+
+	if (getentropy(rnd, sizeof rnd) < 0) {
+		int64_t t = now_ms() ^ (int64_t)getpid() * 7919;
+
+		rnd[0] = (unsigned char)t;
+		rnd[1] = (unsigned char)(t >> 8);
+	}
+	memset(q, 0, sizeof *q);
+	q->type = type;
+	q->id = (uint16_t)(rnd[0] << 8 | rnd[1]);
+	q->msg[0] = rnd[0];
+	q->msg[1] = rnd[1];
+	q->msg[2] = 0x01; /* RD */
+	q->msg[5] = 1;	  /* one question */
+	memcpy(q->msg + 12, name, nl);
+	q->msg[12 + nl + 1] = (unsigned char)type;
+	q->msg[12 + nl + 3] = 1; /* class IN */
+	q->len = 12 + nl + 4;
+}
+
+static int from_server(const struct resolved *ns, const struct sockaddr_storage *from, socklen_t fl)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (ns->len[i] == fl && memcmp(&ns->addr[i], from, fl) == 0)
+			return 1;
+	return 0;
+}
+
+/* Asks every nameserver for A and AAAA at once, resending each second. */
+static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const struct resolved *ns,
+		      struct resolved *out, char *why, size_t cap)
+{
+	struct dns_query q[2];
+	unsigned char name[256], buf[DNS_MAX_MSG];
+	int fds[2] = { -1, -1 }, ret = -1; /* [0] IPv4, [1] IPv6 sockets */
+	size_t nl = dns_name(host, name, sizeof name);
+	int64_t next_send = 0;
+
+	if (nl == 0) {
+		str_fmt(why, cap, "not a valid host name");
+		goto out;
+	}
+	query_init(&q[0], DNS_TYPE_A, name, nl);
+	query_init(&q[1], DNS_TYPE_AAAA, name, nl);
+	for (size_t i = 0; i < ns->n; i++) {
+		int v6 = ns->addr[i].ss_family == AF_INET6;
+
+		if (fds[v6] < 0)
+			fds[v6] = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+					 0);
+	}
+	if (fds[0] < 0 && fds[1] < 0) {
+		str_fmt(why, cap, "cannot open a DNS socket: %s", strerror(errno));
+		goto out;
+	}
+	str_fmt(why, cap, "no answer from the nameservers of %s", resolv_conf_path);
+	while (!(q[0].done && q[1].done)) {
+		struct pollfd pfd[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
+		int64_t now = now_ms(), wait;
+
+		if (now >= deadline)
+			goto out;
+		if (now >= next_send) {
+			for (int k = 0; k < 2; k++)
+				for (size_t i = 0; !q[k].done && i < ns->n; i++)
+					sendto(fds[ns->addr[i].ss_family == AF_INET6], q[k].msg, q[k].len,
+					       MSG_NOSIGNAL, (const struct sockaddr *)&ns->addr[i], ns->len[i]);
+			next_send = now + DNS_RETRY_MS;
+		}
+		wait = (next_send < deadline ? next_send : deadline) - now;
+		if (poll(pfd, 2, (int)wait) < 0 && errno != EINTR) {
+			str_fmt(why, cap, "DNS: %s", strerror(errno));
+			goto out;
+		}
+		for (int f = 0; f < 2; f++) {
+			struct sockaddr_storage from;
+			socklen_t fl = sizeof from;
+			ssize_t n;
+
+			if (fds[f] < 0 || !(pfd[f].revents & POLLIN))
+				continue;
+			while ((n = recvfrom(fds[f], buf, sizeof buf, 0, (struct sockaddr *)&from, &fl)) >= 0) {
+				for (int k = 0; k < 2; k++) {
+					int rc;
+
+					if (q[k].done || !from_server(ns, &from, fl))
+						continue;
+					rc = dns_parse_response(buf, (size_t)n, q[k].id, host, q[k].type, port,
+								out);
+					if (rc < 0)
+						continue;
+					/* NOERROR and NXDOMAIN are final; other codes once every server gave one. */
+					if (rc == 0 || rc == 3 || (size_t)++q[k].refusals >= ns->n) {
+						q[k].done = 1;
+						q[k].rcode = rc;
+					}
+				}
+				fl = sizeof from;
+			}
+		}
+		/* One family answered: the other gets a moment, not the whole deadline. */
+		if (out->n > 0 && (q[0].done || q[1].done) && deadline > now_ms() + 300)
+			deadline = now_ms() + 300;
+	}
+	if (out->n == 0) {
+		if (q[0].rcode == 3 || q[1].rcode == 3)
+			str_fmt(why, cap, "no such host (NXDOMAIN)");
+		else if (q[0].rcode > 0)
+			str_fmt(why, cap, "nameserver error (DNS rcode %d)", q[0].rcode);
+		else
+			str_fmt(why, cap, "the name has no IPv4 or IPv6 address");
+		goto out;
+	}
+	ret = 0;
+out:
+	for (int f = 0; f < 2; f++)
+		if (fds[f] >= 0)
+			close(fds[f]);
+	return out->n > 0 ? 0 : ret;
+}
+
+int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct resolved *out,
+		 char *why, size_t cap)
+{
+	static const unsigned char lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
+	struct resolved ns = { .n = 0 };
+	struct ns_ctx nc = { &ns, 53 };
+	struct hosts_ctx hc = { host, port, out };
+	size_t hl = strlen(host);
+
+	out->n = 0;
+	if (add_numeric(out, host, port) == 0)
+		return 0;
+	/* RFC 6761: localhost and its subdomains are the loopback, always. */
+	if (strcasecmp(host, "localhost") == 0 ||
+	    (hl > 10 && strcasecmp(host + hl - 10, ".localhost") == 0)) {
+		add_addr(out, AF_INET, lo4, port);
+		add_addr(out, AF_INET6, lo6, port);
+		return 0;
+	}
+#ifdef PICOACME_TEST
+	/* A private resolv.conf, hosts file and DNS port for the test server. */
+	if (getenv("PICOACME_TEST_RESOLV_CONF") != NULL)
+		resolv_conf_path = getenv("PICOACME_TEST_RESOLV_CONF");
+	if (getenv("PICOACME_TEST_HOSTS") != NULL)
+		hosts_path = getenv("PICOACME_TEST_HOSTS");
+	if (getenv("PICOACME_TEST_DNS_PORT") != NULL)
+		nc.port = (uint16_t)str_to_i64(getenv("PICOACME_TEST_DNS_PORT"), NULL);
+#endif
+	scan_file(hosts_path, hosts_line, &hc);
+	if (out->n > 0)
+		return 0;
+	scan_file(resolv_conf_path, resolv_line, &nc);
+	if (ns.n == 0)
+		add_addr(&ns, AF_INET, lo4, nc.port); /* what libc does without one */
+	if (dns_lookup(host, port, deadline_ms, &ns, out, why, cap) < 0)
+		return -1;
+	/* IPv4 first: a router's IPv6 is more often configured than working. */
+	for (size_t i = 1; i < out->n; i++)
+		for (size_t j = i; j > 0 && out->addr[j].ss_family == AF_INET &&
+				   out->addr[j - 1].ss_family == AF_INET6;
+		     j--) {
+			struct sockaddr_storage t = out->addr[j];
+			socklen_t tl = out->len[j];
+
+			out->addr[j] = out->addr[j - 1];
+			out->len[j] = out->len[j - 1];
+			out->addr[j - 1] = t;
+			out->len[j - 1] = tl;
+		}
+	return 0;
+}
