@@ -104,9 +104,10 @@ $(MUSL_INC)/jsmn.h: | $(BUILD)
 	mkdir -p $(MUSL_INC)
 	cp /usr/include/jsmn.h $@
 
-picoacme-static: deps-static $(SRCS) $(MAIN) $(HDRS) Makefile $(BEARSSL_SRC)/build-musl/libbearssl.a $(MUSL_INC)/jsmn.h
+# alloc.c replaces musl's malloc in this build only (see its header).
+picoacme-static: deps-static $(SRCS) $(MAIN) $(HDRS) alloc.c Makefile $(BEARSSL_SRC)/build-musl/libbearssl.a $(MUSL_INC)/jsmn.h
 	musl-gcc $(WARN) $(DEFS) $(STATIC_CFLAGS) -I$(BEARSSL_SRC)/inc -I$(MUSL_INC) \
-		$(STATIC_LDFLAGS) -o $@ $(SRCS) $(MAIN) $(BEARSSL_SRC)/build-musl/libbearssl.a
+		$(STATIC_LDFLAGS) -o $@ $(SRCS) $(MAIN) alloc.c $(BEARSSL_SRC)/build-musl/libbearssl.a
 	@echo "picoacme-static: $$(stat -c %s $@) bytes"
 
 static: picoacme-static

@@ -39,7 +39,7 @@ suite "unit (plain, -Werror)" build/unit
 suite "unit (ASan+UBSan)" build/unit-san
 fuzz_replay() {
 	local p=0 f=0 t
-	for t in json http pem; do
+	for t in json http pem dns; do
 		if build/fuzz-$t-replay fuzz/corpus/$t/*; then p=$((p + 1)); else f=$((f + 1)); echo "fuzz corpus $t: FAILED"; fi
 	done
 	echo "fuzz corpora: $p passed, $f failed"
@@ -64,5 +64,14 @@ if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; 
 	fi
 fi
 suite "end-to-end smoke (plain binary)" env E2E_ONLY=smoke test/e2e.sh ./picoacme
+# The shipped binary: musl, its own allocator and resolver (`make static`).
+if command -v musl-gcc >/dev/null; then
+	if make -s picoacme-static >/dev/null 2>&1; then
+		suite "end-to-end smoke (./picoacme-static, what routers run)" env E2E_ONLY=smoke test/e2e.sh ./picoacme-static
+	else
+		echo "== picoacme-static: build failed"
+		total_fail=$((total_fail + 1))
+	fi
+fi
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" = 0 ]
