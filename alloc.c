@@ -89,10 +89,11 @@ void *malloc(size_t n)
 
 void free(void *p)
 {
-	unsigned char *b = (unsigned char *)p - ALLOC_HDR;
+	unsigned char *b;
 
 	if (p == NULL)
 		return;
+	b = (unsigned char *)p - ALLOC_HDR;
 	if (b[0] == ALLOC_LARGE) {
 		munmap(b, block_size(b));
 		return;
@@ -109,7 +110,7 @@ void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = malloc(n * size);
+	p = malloc(n * size ? n * size : 1);
 	if (p != NULL)
 		memset(p, 0, n * size);
 	return p;
