@@ -110,7 +110,7 @@ void *calloc(size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	p = malloc(n * size ? n * size : 1);
+	p = malloc(n * size > 0 ? n * size : 1);
 	if (p != NULL)
 		memset(p, 0, n * size);
 	return p;
