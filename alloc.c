@@ -5,9 +5,12 @@
  * run, which power-of-two size classes serve in a few hundred bytes of code.
  *
  * Blocks of up to ALLOC_CHUNK bytes come from mmap'd chunks and return to a
- * free list per class; larger ones are mapped and unmapped one by one. Every
- * block starts with a 16-byte header holding its class (or mapping length),
- * which keeps payloads 16-byte aligned. Single-threaded, like picoacme. */
+ * free list per class; larger ones are mapped and unmapped one by one. Small
+ * blocks (up to 1 KiB) come in 16-byte steps, because the trust anchors are
+ * hundreds of allocations of 100-600 bytes that power-of-two classes would
+ * nearly double; above that classes are powers of two. Every block starts
+ * with a 16-byte header holding its class (or mapping length), which keeps
+ * payloads 16-byte aligned. Single-threaded, like picoacme. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,10 +18,10 @@
 #include <sys/mman.h>
 
 #define ALLOC_HDR 16
-#define ALLOC_MIN_SHIFT 5  /* smallest block: 32 bytes, header included */
-#define ALLOC_CLASSES 12   /* up to 64 KiB blocks */
+#define ALLOC_STEPS 64    /* classes 0-63: 16 to 1024 bytes, header included */
+#define ALLOC_CLASSES 70  /* then 2, 4, ... 64 KiB */
 #define ALLOC_CHUNK (64 * 1024)
-#define ALLOC_LARGE 0xff   /* class byte of a block mapped on its own */
+#define ALLOC_LARGE 0xff  /* class byte of a block mapped on its own */
 
 union block {
 	union block *next_free;
@@ -35,12 +38,17 @@ static void *map(size_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+static size_t class_size(unsigned c)
+{
+	return c < ALLOC_STEPS ? (c + 1) * 16 : (size_t)1024 << (c - ALLOC_STEPS + 1);
+}
+
 static size_t block_size(const unsigned char *hdr)
 {
 	size_t len;
 
 	if (hdr[0] != ALLOC_LARGE)
-		return (size_t)1 << (hdr[0] + ALLOC_MIN_SHIFT);
+		return class_size(hdr[0]);
 	memcpy(&len, hdr + 8, sizeof len);
 	return len;
 }
@@ -54,8 +62,11 @@ void *malloc(size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	while (c < ALLOC_CLASSES && ((size_t)1 << (c + ALLOC_MIN_SHIFT)) < n + ALLOC_HDR)
-		c++;
+	if (n + ALLOC_HDR <= 1024)
+		c = (unsigned)((n + ALLOC_HDR + 15) / 16 - 1);
+	else
+		for (c = ALLOC_STEPS; c < ALLOC_CLASSES && class_size(c) < n + ALLOC_HDR; c++)
+			;
 	if (c == ALLOC_CLASSES) {
 		size_t len = (n + ALLOC_HDR + 4095) & ~(size_t)4095;
 
@@ -70,7 +81,7 @@ void *malloc(size_t n)
 		b = (unsigned char *)free_list[c];
 		free_list[c] = free_list[c]->next_free;
 	} else {
-		size_t size = (size_t)1 << (c + ALLOC_MIN_SHIFT);
+		size_t size = class_size(c);
 
 		if (chunk_pos == NULL || (size_t)(chunk_end - chunk_pos) < size) {
 			/* The rest of the old chunk is left unused: at most one

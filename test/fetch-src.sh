@@ -1,21 +1,22 @@
 #!/bin/bash
-# Puts BearSSL's Debian source tree in BUILD/bearssl-src for the static musl
-# build (Debian's libbearssl.a is built against glibc and cannot be linked
-# with musl). Uses apt's deb-src index, adding one for the running release
-# when the machine has none.
+# test/fetch-src.sh BUILD PACKAGE: puts PACKAGE's Debian source tree in
+# BUILD/PACKAGE-src. The static builds need BearSSL compiled against musl
+# (Debian's libbearssl.a is built against glibc) and, for routers, musl itself
+# built for the cross targets. Uses apt's deb-src index, adding one for the
+# running release when the machine has none.
 set -eu
 build=$1
-dest=$build/bearssl-src
+pkg=$2
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
-dest=$build/bearssl-src
+dest=$build/$pkg-src
 [ -f "$dest/.ready" ] && exit 0
-work=$build/bearssl-fetch
+work=$build/$pkg-fetch
 rm -rf "$work" "$dest"
 mkdir -p "$work"
-if ! (cd "$work" && apt-get source --download-only bearssl >/dev/null 2>&1); then
+if ! (cd "$work" && apt-get source --download-only "$pkg" >/dev/null 2>&1); then
 	if [ "$(id -u)" != 0 ]; then
-		echo "fetch-bearssl: 'apt-get source bearssl' failed; enable deb-src in apt's sources (as root)" >&2
+		echo "fetch-src: 'apt-get source $pkg' failed; enable deb-src in apt's sources (as root)" >&2
 		exit 1
 	fi
 	src=/etc/apt/sources.list.d/picoacme-deb-src.sources
@@ -25,7 +26,7 @@ if ! (cd "$work" && apt-get source --download-only bearssl >/dev/null 2>&1); the
 		grep -h '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' >/etc/apt/sources.list.d/picoacme-deb-src.list
 	fi
 	apt-get update -qq
-	(cd "$work" && apt-get source --download-only bearssl >/dev/null)
+	(cd "$work" && apt-get source --download-only "$pkg" >/dev/null)
 fi
 (cd "$work" && dpkg-source --no-check -x ./*.dsc src >/dev/null)
 mv "$work/src" "$dest"
