@@ -150,12 +150,16 @@ $(CROSS_INC)/jsmn.h: | $(BUILD)
 	mkdir -p $(CROSS_INC)
 	cp /usr/include/jsmn.h $@
 
-picoacme-mips picoacme-mipsel picoacme-arm: picoacme-%: $(SRCS) $(MAIN) $(HDRS) alloc.c Makefile $(BEARSSL_SRC)/build-musl-%/libbearssl.a $(CROSS_INC)/jsmn.h
+# Named as prerequisites, not only chained: make would delete them as
+# intermediate files after the first build that created them.
+.PRECIOUS: $(BUILD)/musl-%/bin/musl-gcc $(BEARSSL_SRC)/build-musl-%/libbearssl.a
+
+picoacme-mips picoacme-mipsel picoacme-arm: picoacme-%: $(SRCS) $(MAIN) $(HDRS) alloc.c Makefile $(BUILD)/musl-%/bin/musl-gcc $(BEARSSL_SRC)/build-musl-%/libbearssl.a $(CROSS_INC)/jsmn.h
 	$(BUILD)/musl-$*/bin/musl-gcc $(WARN) $(DEFS) $(STATIC_CFLAGS) -I$(BEARSSL_SRC)/inc -I$(CROSS_INC) \
 		$(STATIC_LDFLAGS) -o $@ $(SRCS) $(MAIN) alloc.c $(BEARSSL_SRC)/build-musl-$*/libbearssl.a
 	@echo "$@: $$(stat -c %s $@) bytes"
 
-$(BUILD)/unit-%: $(SRCS) $(HDRS) test/unit.c Makefile $(BEARSSL_SRC)/build-musl-%/libbearssl.a $(CROSS_INC)/jsmn.h
+$(BUILD)/unit-%: $(SRCS) $(HDRS) test/unit.c Makefile $(BUILD)/musl-%/bin/musl-gcc $(BEARSSL_SRC)/build-musl-%/libbearssl.a $(CROSS_INC)/jsmn.h
 	$(BUILD)/musl-$*/bin/musl-gcc $(WARN) -Werror $(DEFS) -DPICOACME_TEST -O1 -g -I. -I$(BEARSSL_SRC)/inc \
 		-I$(CROSS_INC) -static -o $@ $(SRCS) test/unit.c $(BEARSSL_SRC)/build-musl-$*/libbearssl.a
 
@@ -177,7 +181,10 @@ demo: deps-test picoacme
 	test/demo.sh
 
 # A benchmark, never a test: prints a markdown table (see README.md).
-bench: picoacme-static
+$(BUILD)/vmhwm: test/vmhwm.c | $(BUILD)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -o $@ $<
+
+bench: picoacme-static $(BUILD)/vmhwm
 	$(call need_pkgs,pebble openssl curl python3 uacme lego time xz-utils util-linux strace)
 	test/bench.sh
 

@@ -3,8 +3,8 @@
 # A benchmark, not a test: it prints a markdown table and never fails on a
 # number. Scenarios: (a) new account + 1 name, (b) 10 names with an existing
 # account, (c) 100 names with an existing account. For each: median wall and
-# CPU seconds over BENCH_RUNS runs (default 3), peak RSS of the largest
-# process, and, from one run through a counting keep-alive proxy, the TCP
+# CPU seconds over BENCH_RUNS runs (default 3), peak RSS (VmHWM) of the
+# client process itself (test/vmhwm.c), and, from one run through a counting keep-alive proxy, the TCP
 # connections to the CA and the ACME requests made.
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,6 +14,7 @@ LIMIT=${BENCH_LIMIT:-300}  # seconds one client command may take
 TMP=$PWD/test/tmp/bench
 PEB=$TMP/pebble
 PICO=$PWD/picoacme-static
+VMHWM=$PWD/build/vmhwm
 rm -rf "$TMP"
 mkdir -p "$TMP/www/.well-known/acme-challenge"
 export PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0
@@ -51,10 +52,12 @@ names() { # prefix count -> "-d a -d b" style list for the client
 }
 
 # measured COMMAND...: runs COMMAND; with MEASURE_FILE set, /usr/bin/time
-# sits directly in front of it, so wrappers (bash, timeout) are not measured.
+# (wall and CPU seconds) and test/vmhwm (the process's own VmHWM, into
+# MEASURE_FILE.hwm) sit directly in front of it, so wrappers (bash, timeout)
+# are not measured.
 measured() {
 	if [ -n "${MEASURE_FILE:-}" ]; then
-		/usr/bin/time -a -f "%e %U %S %M" -o "$MEASURE_FILE" "$@"
+		/usr/bin/time -q -a -f "%e %U %S" -o "$MEASURE_FILE" "$VMHWM" "$MEASURE_FILE.hwm" "$@"
 	else
 		"$@"
 	fi
@@ -92,7 +95,7 @@ cmd() {
 }
 
 export -f cmd measured
-export PICO PEB TMP LISTEN
+export PICO PEB TMP LISTEN VMHWM
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
 
@@ -111,7 +114,7 @@ for client in "${clients[@]}"; do
 		[ $s = 2 ] && runs=$RUNS_C
 		for r in $(seq 1 "$runs"); do
 			if [ $s = 0 ]; then state=$TMP/$client-new-$r new=1; else state=$TMP/$client-acct new=0; fi
-			: >"$TMP/time"
+			: >"$TMP/time" && : >"$TMP/time.hwm"
 			# shellcheck disable=SC2046
 			if ! MEASURE_FILE=$TMP/time timeout "$LIMIT" bash -c 'cmd "$@"' _ \
 				"$client" "$DIRECT" "$state" $new $(names "$client-$s-$r" "${scen_count[$s]}") >"$TMP/log" 2>&1; then
@@ -122,8 +125,8 @@ for client in "${clients[@]}"; do
 			fi
 			# One line per measured command (uacme's scenario a has two):
 			# times add up, the peak is the largest process's.
-			read -r e c m < <(awk '{w += $1; c += $2 + $3; if ($4 > m) m = $4}
-				END {printf "%.2f %.2f %d\n", w, c, m}' "$TMP/time")
+			read -r e c < <(awk '{w += $1; c += $2 + $3} END {printf "%.2f %.2f\n", w, c}' "$TMP/time")
+			m=$(sort -n "$TMP/time.hwm" | tail -1)
 			echo "$e" >>"$TMP/wall"
 			echo "$c" >>"$TMP/cpu"
 			echo "$m" >>"$TMP/rss"
@@ -178,14 +181,14 @@ noop_renew() { "$PICO" renew --dir "$TMP/picoacme-acct" --ca "$PEB/ca.pem" --run
 export -f noop_renew
 NOOP_CERTS=$(find "$TMP/picoacme-acct" -maxdepth 1 -type l | wc -l)
 noop_renew >/dev/null 2>&1 || true
-: >"$TMP/time"
+: >"$TMP/time" && : >"$TMP/time.hwm"
 for r in $(seq 1 "$RUNS"); do
-	/usr/bin/time -q -a -f "%e %U %S %M" -o "$TMP/time" "$PICO" renew --dir "$TMP/picoacme-acct" \
+	MEASURE_FILE=$TMP/time measured "$PICO" renew --dir "$TMP/picoacme-acct" \
 		--ca "$PEB/ca.pem" --run-dir "$TMP/run-pico" >/dev/null 2>&1 || true
 done
 NOOP_WALL=$(awk '{print $1}' "$TMP/time" | median)
 NOOP_CPU=$(awk '{printf "%.2f\n", $2 + $3}' "$TMP/time" | median)
-NOOP_RSS=$(awk '{print $4}' "$TMP/time" | median)
+NOOP_RSS=$(median <"$TMP/time.hwm")
 strace -f -qq -o "$TMP/noop.strace" -e trace=connect,write,pwrite64,writev "$PICO" renew \
 	--dir "$TMP/picoacme-acct" --ca "$PEB/ca.pem" --run-dir "$TMP/run-pico" >/dev/null 2>&1 || NOOP_RC=$?
 NOOP_RC=${NOOP_RC:-0}

@@ -57,6 +57,9 @@ if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; 
 				>build/picoacme-mips-qemu
 			chmod +x build/picoacme-mips-qemu
 			suite "one issuance by picoacme-mips under qemu-mips" env E2E_ONLY=one test/e2e.sh build/picoacme-mips-qemu
+		else
+			echo "== picoacme-mips: build failed"
+			total_fail=$((total_fail + 1))
 		fi
 	else
 		echo "== unit (big-endian MIPS): build failed"
