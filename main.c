@@ -264,8 +264,9 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 			if (optarg != NULL)
 				optarg++;
 		} else {
-			for (size_t k = 0; k < sizeof opt_defs / sizeof opt_defs[0]; k++)
-				if (strchr("dvh", arg[1]) != NULL && opt_defs[k].code == arg[1])
+			for (size_t k = 0; strchr("dvh", arg[1]) != NULL && k < sizeof opt_defs / sizeof opt_defs[0];
+			     k++)
+				if (opt_defs[k].code == arg[1])
 					def = &opt_defs[k];
 			if (def == NULL || (!def->has_arg && arg[2] != '\0')) {
 				err("%s: unknown option (try --help)", arg);

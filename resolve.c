@@ -338,7 +338,7 @@ static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const s
 		int64_t now = now_ms(), wait;
 
 		if (now >= deadline)
-			goto out;
+			break; /* with what arrived so far, if anything */
 		if (now >= next_send) {
 			for (int k = 0; k < 2; k++)
 				for (size_t i = 0; !q[k].done && i < ns->n; i++)
@@ -381,21 +381,20 @@ static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const s
 		if (out->n > 0 && (q[0].done || q[1].done) && deadline > now_ms() + 300)
 			deadline = now_ms() + 300;
 	}
-	if (out->n == 0) {
-		if (q[0].rcode == 3 || q[1].rcode == 3)
-			str_fmt(why, cap, "no such host (NXDOMAIN)");
-		else if (q[0].rcode > 0)
-			str_fmt(why, cap, "nameserver error (DNS rcode %d)", q[0].rcode);
-		else
-			str_fmt(why, cap, "the name has no IPv4 or IPv6 address");
-		goto out;
-	}
-	ret = 0;
+	if (out->n > 0)
+		ret = 0;
+	else if (q[0].rcode == 3 || q[1].rcode == 3)
+		str_fmt(why, cap, "no such host (NXDOMAIN)");
+	else if (q[0].rcode > 0)
+		str_fmt(why, cap, "nameserver error (DNS rcode %d)", q[0].rcode);
+	else if (q[0].done && q[1].done)
+		str_fmt(why, cap, "the name has no IPv4 or IPv6 address");
+	/* else: the deadline passed with no answer, as why already says */
 out:
 	for (int f = 0; f < 2; f++)
 		if (fds[f] >= 0)
 			close(fds[f]);
-	return out->n > 0 ? 0 : ret;
+	return ret;
 }
 
 int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct resolved *out,

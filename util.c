@@ -208,8 +208,8 @@ void time_format(int64_t t, char *out, size_t cap)
 	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
 	int64_t d = doy - (153 * mp + 2) / 5 + 1, mo = mp < 10 ? mp + 3 : mp - 9;
 	int64_t y = yoe + era * 400 + (mo <= 2);
-	char two[6][3];
-	int64_t part[6] = { mo, d, sec / 3600, sec / 60 % 60, sec % 60, 0 };
+	char two[5][3]; /* two digits each: the formatter has no zero padding */
+	int64_t part[5] = { mo, d, sec / 3600, sec / 60 % 60, sec % 60 };
 
 	for (int i = 0; i < 5; i++) {
 		two[i][0] = (char)('0' + part[i] / 10);
