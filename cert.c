@@ -1,6 +1,7 @@
 /* cert.c - see cert.h */
 #include "cert.h"
 #include "jws.h"
+#include "pem.h"
 #include "util.h"
 
 #include <string.h>
@@ -32,28 +33,25 @@ static void sink_push(void *ctx, const void *data, size_t len)
 int chain_from_pem(const char *pem, size_t len, unsigned char *buf, size_t cap,
 		   struct chain *ch)
 {
-	br_pem_decoder_context pc;
+	struct pem_reader pr;
 	struct der_sink sink = { .buf = buf, .cap = cap };
 	size_t start = 0;
-	int in_cert = 0;
+	int in_cert = 0, ev;
 
 	memset(ch, 0, sizeof *ch);
 	ch->buf = buf;
-	br_pem_decoder_init(&pc);
-	while (len > 0) {
-		size_t n = br_pem_decoder_push(&pc, pem, len);
-
-		pem += n;
-		len -= n;
-		switch (br_pem_decoder_event(&pc)) {
-		case BR_PEM_BEGIN_OBJ:
-			in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0;
+	pem_init(&pr);
+	while ((ev = pem_next(&pr, &pem, &len)) != PEM_NONE) {
+		switch (ev) {
+		case PEM_BEGIN:
+			in_cert = strcmp(pr.label, "CERTIFICATE") == 0;
 			if (in_cert && ch->n == CERT_MAX_CHAIN)
 				return -1;
 			start = sink.len;
-			br_pem_decoder_setdest(&pc, in_cert ? sink_push : NULL, in_cert ? &sink : NULL);
+			pr.dest = in_cert ? sink_push : NULL;
+			pr.dest_ctx = &sink;
 			break;
-		case BR_PEM_END_OBJ:
+		case PEM_END:
 			if (in_cert) {
 				if (sink.overflow || sink.len == start)
 					return -1;
@@ -63,14 +61,12 @@ int chain_from_pem(const char *pem, size_t len, unsigned char *buf, size_t cap,
 			}
 			in_cert = 0;
 			break;
-		case BR_PEM_ERROR:
-			return -1;
 		default:
-			break;
+			return -1;
 		}
 	}
 	/* A block that began but never ended is a truncated download. */
-	if (in_cert || ch->n == 0)
+	if (pr.in_object || ch->n == 0)
 		return -1;
 	return ch->n;
 }

@@ -210,167 +210,6 @@ out:
 	return ret;
 }
 
-/* ---- trust anchors ---- */
-
-struct dn_buf {
-	unsigned char data[1024];
-	size_t len;
-	int overflow;
-};
-
-static void dn_append(void *ctx, const void *buf, size_t len)
-{
-	struct dn_buf *d = ctx;
-
-	if (len > sizeof d->data - d->len) {
-		d->overflow = 1;
-		return;
-	}
-	memcpy(d->data + d->len, buf, len);
-	d->len += len;
-}
-
-static void x509_push(void *ctx, const void *buf, size_t len)
-{
-	br_x509_decoder_push(ctx, buf, len);
-}
-
-static void *memdup(const void *p, size_t n)
-{
-	void *q = malloc(n ? n : 1);
-
-	if (q != NULL && n)
-		memcpy(q, p, n);
-	return q;
-}
-
-/* Adds the decoded certificate as an anchor; 0, or -1 on allocation failure. */
-static int anchor_add(struct trust_anchors *t, br_x509_decoder_context *dc,
-		      const struct dn_buf *dn)
-{
-	const br_x509_pkey *pk = br_x509_decoder_get_pkey(dc);
-	br_x509_trust_anchor *ta, *grown;
-
-	if (pk == NULL || dn->overflow)
-		return 0; /* unusable certificate: skipped, like other clients do */
-	grown = realloc(t->ta, (t->n + 1) * sizeof *t->ta);
-	if (grown == NULL)
-		return -1;
-	t->ta = grown;
-	ta = &t->ta[t->n];
-	memset(ta, 0, sizeof *ta);
-	ta->flags = br_x509_decoder_isCA(dc) ? BR_X509_TA_CA : 0;
-	ta->dn.data = memdup(dn->data, dn->len);
-	ta->dn.len = dn->len;
-	ta->pkey.key_type = pk->key_type;
-	if (pk->key_type == BR_KEYTYPE_RSA) {
-		ta->pkey.key.rsa.n = memdup(pk->key.rsa.n, pk->key.rsa.nlen);
-		ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
-		ta->pkey.key.rsa.e = memdup(pk->key.rsa.e, pk->key.rsa.elen);
-		ta->pkey.key.rsa.elen = pk->key.rsa.elen;
-		t->n++;
-		if (!ta->dn.data || !ta->pkey.key.rsa.n || !ta->pkey.key.rsa.e)
-			return -1;
-	} else {
-		ta->pkey.key.ec.curve = pk->key.ec.curve;
-		ta->pkey.key.ec.q = memdup(pk->key.ec.q, pk->key.ec.qlen);
-		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
-		t->n++;
-		if (!ta->dn.data || !ta->pkey.key.ec.q)
-			return -1;
-	}
-	return 0;
-}
-
-int trust_anchors_load(struct trust_anchors *t, const char *path)
-{
-	br_pem_decoder_context pc;
-	br_x509_decoder_context dc;
-	struct dn_buf dn;
-	unsigned char chunk[1024];
-	int in_cert = 0, ret = -1, fd = -1;
-	ssize_t got;
-
-	t->ta = NULL;
-	t->n = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err("%s: cannot open CA file: %s", path, strerror(errno));
-		goto out;
-	}
-	br_pem_decoder_init(&pc);
-	while ((got = read(fd, chunk, sizeof chunk)) != 0) {
-		const unsigned char *p = chunk;
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			err("%s: read error: %s", path, strerror(errno));
-			goto out;
-		}
-		while (got > 0) {
-			size_t n = br_pem_decoder_push(&pc, p, (size_t)got);
-
-			p += n;
-			got -= (ssize_t)n;
-			switch (br_pem_decoder_event(&pc)) {
-			case BR_PEM_BEGIN_OBJ:
-				in_cert = strcmp(br_pem_decoder_name(&pc), "CERTIFICATE") == 0 ||
-					  strcmp(br_pem_decoder_name(&pc), "TRUSTED CERTIFICATE") == 0;
-				if (in_cert) {
-					memset(&dn, 0, sizeof dn);
-					br_x509_decoder_init(&dc, dn_append, &dn);
-					br_pem_decoder_setdest(&pc, x509_push, &dc);
-				} else {
-					br_pem_decoder_setdest(&pc, NULL, NULL);
-				}
-				break;
-			case BR_PEM_END_OBJ:
-				if (in_cert && br_x509_decoder_last_error(&dc) == 0 &&
-				    anchor_add(t, &dc, &dn) < 0) {
-					err("%s: out of memory loading CA certificates", path);
-					goto out;
-				}
-				in_cert = 0;
-				break;
-			case BR_PEM_ERROR:
-				err("%s: malformed PEM in CA file", path);
-				goto out;
-			default:
-				break;
-			}
-		}
-	}
-	if (t->n == 0) {
-		err("%s: no usable CA certificate found", path);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0)
-		trust_anchors_free(t);
-	return ret;
-}
-
-void trust_anchors_free(struct trust_anchors *t)
-{
-	for (size_t i = 0; i < t->n; i++) {
-		br_x509_trust_anchor *ta = &t->ta[i];
-
-		free(ta->dn.data);
-		if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
-			free(ta->pkey.key.rsa.n);
-			free(ta->pkey.key.rsa.e);
-		} else {
-			free(ta->pkey.key.ec.q);
-		}
-	}
-	free(t->ta);
-	t->ta = NULL;
-	t->n = 0;
-}
 
 /* ---- sockets with a request deadline ---- */
 
@@ -512,19 +351,19 @@ static void tls_client_setup(struct http_client *c)
 	};
 	br_ssl_client_context *cc = &c->sc;
 	br_ssl_engine_context *eng = &cc->eng;
-	br_x509_minimal_context *xc = &c->xc;
+	br_x509_minimal_context *xc = &c->tx.minimal;
 
 	br_ssl_client_zero(cc);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
-	br_x509_minimal_init(xc, &br_sha256_vtable, c->tas->ta, c->tas->n);
+	trust_x509_init(&c->tx, c->tas);
 	for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
 		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].impl);
 		br_x509_minimal_set_hash(xc, hashes[i].id, hashes[i].impl);
 	}
 	br_x509_minimal_set_rsa(xc, &br_rsa_i31_pkcs1_vrfy);
 	br_x509_minimal_set_ecdsa(xc, &key_ec, br_ecdsa_i31_vrfy_asn1);
-	br_ssl_engine_set_x509(eng, &xc->vtable);
+	br_ssl_engine_set_x509(eng, &c->tx.vtable);
 	br_ssl_client_set_rsapub(cc, &br_rsa_i31_public);
 	br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
 	br_ssl_engine_set_ecdsa(eng, br_ecdsa_i31_vrfy_asn1);
@@ -629,7 +468,7 @@ void http_close(struct http_client *c)
 	c->tls_open = 0;
 }
 
-void http_init(struct http_client *c, const struct trust_anchors *tas)
+void http_init(struct http_client *c, struct trust_anchors *tas)
 {
 	/* The I/O buffers are not cleared: they are written before they are read. */
 	c->tls_open = 0;

@@ -10,6 +10,8 @@
 
 #include <bearssl.h>
 
+#include "trust.h"
+
 #ifndef HTTP_MAX_HEADER
 #define HTTP_MAX_HEADER (16 * 1024)
 #endif
@@ -67,18 +69,6 @@ struct http_response {
 /* Releases the body buffer; the struct may be reused afterwards. */
 void http_response_free(struct http_response *r);
 
-struct trust_anchors {
-	br_x509_trust_anchor *ta; /* malloc'd array with malloc'd dn/key data */
-	size_t n;
-};
-
-/* Loads every CA certificate of a PEM file as a trust anchor, keeping only
- * the name and public key, reading the file in small pieces.
- * Returns 0, or -1 with an error naming the file. Free with
- * trust_anchors_free. */
-int trust_anchors_load(struct trust_anchors *t, const char *path);
-void trust_anchors_free(struct trust_anchors *t);
-
 struct http_client {
 	int fd;
 	int tls_open;
@@ -89,9 +79,9 @@ struct http_client {
 	int io_timed_out;
 	unsigned connects; /* TCP connections opened, for the benchmark */
 	unsigned requests;
-	const struct trust_anchors *tas;
+	struct trust_anchors *tas;
 	br_ssl_client_context sc;
-	br_x509_minimal_context xc;
+	struct trust_x509 tx;
 	br_sslio_context io;
 	unsigned char ibuf[BR_SSL_BUFSIZE_INPUT];
 	unsigned char obuf[HTTP_OBUF_SIZE];
@@ -99,7 +89,7 @@ struct http_client {
 };
 
 /* Prepares a client (no connection yet). tas must outlive it. */
-void http_init(struct http_client *c, const struct trust_anchors *tas);
+void http_init(struct http_client *c, struct trust_anchors *tas);
 
 /* Sends one request and reads the whole response into r (r's body buffer
  * is reused). method is GET, HEAD or POST; content_type/body may be NULL;

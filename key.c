@@ -1,6 +1,8 @@
 /* key.c - see key.h. The struct key holds pointers into its own buffers,
  * so it is never copied by value. */
 #include "key.h"
+#include "p256.h"
+#include "pem.h"
 #include "util.h"
 
 #include <string.h>
@@ -36,7 +38,11 @@ const char *key_type_name(enum key_type type)
 
 static const br_ec_impl *curve_impl(int curve)
 {
+#ifdef P256_64
+	return curve == BR_EC_secp256r1 ? &p256_ec64 : &br_ec_prime_i31;
+#else
 	return curve == BR_EC_secp256r1 ? &br_ec_p256_m31 : &br_ec_prime_i31;
+#endif
 }
 
 static const unsigned char *ec_generator(int curve, size_t *len)
@@ -167,7 +173,11 @@ out:
 
 static void skey_push(void *ctx, const void *data, size_t len)
 {
-	br_skey_decoder_push(ctx, data, len);
+	br_skey_decoder_context *dc = ctx;
+
+	/* Like BearSSL's other decoders, it must not be fed after failing. */
+	if (dc->err == 0)
+		br_skey_decoder_push(dc, data, len);
 }
 
 static int adopt_rsa(struct key *k, const br_rsa_private_key *sk)
@@ -239,40 +249,25 @@ static int adopt_ec(struct key *k, const br_ec_private_key *sk)
 
 int key_from_pem(struct key *k, const char *pem, size_t len)
 {
-	br_pem_decoder_context pc;
+	struct pem_reader pr;
 	br_skey_decoder_context dc;
-	int in_key = 0, ret = -1;
+	int in_key = 0, ret = -1, ev;
 
 	memset(k, 0, sizeof *k);
-	br_pem_decoder_init(&pc);
+	pem_init(&pr);
 	br_skey_decoder_init(&dc);
-	while (len > 0) {
-		size_t n = br_pem_decoder_push(&pc, pem, len);
-
-		pem += n;
-		len -= n;
-		switch (br_pem_decoder_event(&pc)) {
-		case BR_PEM_BEGIN_OBJ: {
-			const char *name = br_pem_decoder_name(&pc);
-
-			if (strcmp(name, "PRIVATE KEY") == 0 ||
-			    strcmp(name, "EC PRIVATE KEY") == 0 ||
-			    strcmp(name, "RSA PRIVATE KEY") == 0) {
-				in_key = 1;
-				br_pem_decoder_setdest(&pc, skey_push, &dc);
-			} else {
-				br_pem_decoder_setdest(&pc, NULL, NULL);
-			}
-			break;
-		}
-		case BR_PEM_END_OBJ:
-			if (in_key)
-				goto decoded;
-			break;
-		case BR_PEM_ERROR:
+	while ((ev = pem_next(&pr, &pem, &len)) != PEM_NONE) {
+		if (ev == PEM_ERROR)
 			goto out;
-		default:
-			break;
+		if (ev == PEM_END && in_key)
+			goto decoded;
+		if (ev == PEM_BEGIN && !in_key &&
+		    (strcmp(pr.label, "PRIVATE KEY") == 0 ||
+		     strcmp(pr.label, "EC PRIVATE KEY") == 0 ||
+		     strcmp(pr.label, "RSA PRIVATE KEY") == 0)) {
+			in_key = 1;
+			pr.dest = skey_push;
+			pr.dest_ctx = &dc;
 		}
 	}
 	goto out;
@@ -285,7 +280,7 @@ decoded:
 		ret = adopt_rsa(k, br_skey_decoder_get_rsa(&dc));
 out:
 	wipe(&dc, sizeof dc);
-	wipe(&pc, sizeof pc);
+	wipe(&pr, sizeof pr);
 	if (ret < 0)
 		key_free(k);
 	return ret;

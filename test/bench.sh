@@ -27,6 +27,7 @@ cleanup() {
 trap cleanup EXIT
 DIRECT=https://localhost:14000/dir
 COUNTED=https://localhost:14445/dir
+# picoacme and uacme trust the full Debian CA bundle with Pebble's CA last.
 cat /etc/ssl/certs/ca-certificates.crt "$PEB/ca.pem" >"$TMP/bundle.pem"
 LISTEN=127.0.0.1:5002
 
@@ -71,7 +72,7 @@ cmd() {
 	case $client in
 	picoacme)
 		for n in "$@"; do args+=(-d "$n"); done
-		measured "$PICO" issue "${args[@]}" --dir "$state" --server "$server" --ca "$PEB/ca.pem" \
+		measured "$PICO" issue "${args[@]}" --dir "$state" --server "$server" --ca "$TMP/bundle.pem" \
 			--agree-tos --email bench@example.org --http-listen $LISTEN --run-dir "$TMP/run-pico"
 		;;
 	uacme)
@@ -177,20 +178,20 @@ done
 # the second run (the first of a day may ask the CA's ARI endpoint); the
 # network connections and bytes written to files (stdout and stderr aside)
 # are counted with strace.
-noop_renew() { "$PICO" renew --dir "$TMP/picoacme-acct" --ca "$PEB/ca.pem" --run-dir "$TMP/run-pico"; }
+noop_renew() { "$PICO" renew --dir "$TMP/picoacme-acct" --ca "$TMP/bundle.pem" --run-dir "$TMP/run-pico"; }
 export -f noop_renew
 NOOP_CERTS=$(find "$TMP/picoacme-acct" -maxdepth 1 -type l | wc -l)
 noop_renew >/dev/null 2>&1 || true
 : >"$TMP/time" && : >"$TMP/time.hwm"
 for r in $(seq 1 "$RUNS"); do
 	MEASURE_FILE=$TMP/time measured "$PICO" renew --dir "$TMP/picoacme-acct" \
-		--ca "$PEB/ca.pem" --run-dir "$TMP/run-pico" >/dev/null 2>&1 || true
+		--ca "$TMP/bundle.pem" --run-dir "$TMP/run-pico" >/dev/null 2>&1 || true
 done
 NOOP_WALL=$(awk '{print $1}' "$TMP/time" | median)
 NOOP_CPU=$(awk '{printf "%.2f\n", $2 + $3}' "$TMP/time" | median)
 NOOP_RSS=$(median <"$TMP/time.hwm")
 strace -f -qq -o "$TMP/noop.strace" -e trace=connect,write,pwrite64,writev "$PICO" renew \
-	--dir "$TMP/picoacme-acct" --ca "$PEB/ca.pem" --run-dir "$TMP/run-pico" >/dev/null 2>&1 || NOOP_RC=$?
+	--dir "$TMP/picoacme-acct" --ca "$TMP/bundle.pem" --run-dir "$TMP/run-pico" >/dev/null 2>&1 || NOOP_RC=$?
 NOOP_RC=${NOOP_RC:-0}
 NOOP_CONNS=$(grep -c 'connect(.*AF_INET' "$TMP/noop.strace" || true)
 NOOP_BYTES=$(awk '{ sub(/^[0-9]+ +/, "") }

@@ -198,6 +198,20 @@ t_untrusted_server() {
 	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
 }
 
+t_ca_bundle() {
+	local D=$TMP/s1
+	# Pebble's CA last in the full system bundle: indexed, and loaded only
+	# when the server's chain names it.
+	cat /etc/ssl/certs/ca-certificates.crt "$PEB/ca.pem" >"$TMP/bundle.pem"
+	"$BIN" issue --run-dir "$RUN" -d bundle.example.test --dir "$D" --server "$SERVER" --ca "$TMP/bundle.pem" \
+		--http-listen $LISTEN || fail "issue with the CA bundle"
+	check_cert "$D/bundle.example.test" bundle.example.test
+	# The server's own certificate (not a CA) as the only anchor: direct trust.
+	"$BIN" issue --run-dir "$RUN" -d direct.example.test --dir "$D" --server "$SERVER" --ca "$PEB/cert.pem" \
+		--http-listen $LISTEN || fail "issue trusting the server certificate directly"
+	check_cert "$D/direct.example.test" direct.example.test
+}
+
 t_server_down() {
 	local D=$TMP/s1 before
 	before=$(tree_state "$D")
@@ -380,6 +394,7 @@ fi
 if [ "${E2E_ONLY:-}" = smoke ]; then
 	run "10 names with the existing account, one connection" t_ten_names_existing_account
 	run "no --agree-tos for a new account" t_no_agree_tos
+	run "full CA bundle; server certificate as the anchor" t_ca_bundle
 	summary e2e
 	exit
 fi
@@ -394,6 +409,7 @@ run "no --agree-tos for a new account" t_no_agree_tos
 run "invalid domain names" t_invalid_name
 run "command-line errors are one line; --opt=value, abbreviations" t_command_line
 run "untrusted server certificate" t_untrusted_server
+run "full CA bundle; server certificate as the anchor" t_ca_bundle
 run "server down" t_server_down
 run "silent server hits the request deadline" t_silent_server_times_out
 run "corrupt account key file" t_corrupt_account_key

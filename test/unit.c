@@ -7,7 +7,10 @@
 #include "json.h"
 #include "jws.h"
 #include "key.h"
+#include "p256.h"
+#include "pem.h"
 #include "store.h"
+#include "trust.h"
 #include "renew.h"
 #include "resolve.h"
 #include "util.h"
@@ -826,6 +829,383 @@ static void test_ari_cert_id(void)
 	CHECK(cert_ari_id(der, 10, id, sizeof id) == -1);
 }
 
+/* ---- P-256 on 64-bit limbs: RFC 6979 vectors, and differential against
+ * BearSSL's br_ec_p256_m31 ---- */
+
+static void hex_to(unsigned char *out, const char *hex)
+{
+	for (size_t i = 0; hex[2 * i]; i++) {
+		unsigned v;
+
+		sscanf(hex + 2 * i, "%2x", &v);
+		out[i] = (unsigned char)v;
+	}
+}
+
+static void test_p256_rfc6979(const br_ec_impl *impl)
+{
+	/* RFC 6979 A.2.5: P-256 key, SHA-256, messages "sample" and "test". */
+	static const struct {
+		const char *msg, *r, *s;
+	} sigs[] = {
+		{ "sample", "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716",
+		  "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8" },
+		{ "test", "F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367",
+		  "019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083" },
+	};
+	unsigned char x[32], pub[65], want[65], sig[64], h[32], rs[64];
+	br_ec_private_key sk = { BR_EC_secp256r1, x, 32 };
+	br_ec_public_key pk = { BR_EC_secp256r1, pub, 65 };
+	br_sha256_context sc;
+
+	hex_to(x, "C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721");
+	want[0] = 4;
+	hex_to(want + 1, "60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6"
+			 "7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299");
+	CHECK(impl->mulgen(pub, x, 32, BR_EC_secp256r1) == 65 && memcmp(pub, want, 65) == 0);
+	for (size_t i = 0; i < 2; i++) {
+		br_sha256_init(&sc);
+		br_sha256_update(&sc, sigs[i].msg, strlen(sigs[i].msg));
+		br_sha256_out(&sc, h);
+		hex_to(rs, sigs[i].r);
+		hex_to(rs + 32, sigs[i].s);
+		CHECK(br_ecdsa_i31_sign_raw(impl, &br_sha256_vtable, h, &sk, sig) == 64 &&
+		      memcmp(sig, rs, 64) == 0);
+		CHECK(br_ecdsa_i31_vrfy_raw(impl, h, 32, &pk, sig, 64) == 1);
+		sig[10] ^= 1;
+		CHECK(br_ecdsa_i31_vrfy_raw(impl, h, 32, &pk, sig, 64) == 0);
+	}
+}
+
+static void test_p256_64(void)
+{
+#ifdef P256_64
+	const br_ec_impl *fast = &p256_ec64, *ref = &br_ec_p256_m31;
+	const int c = BR_EC_secp256r1;
+	br_hmac_drbg_context rng;
+	unsigned char k[32], k2[32], a[65], b[65], ra[65], rb[65], g[65];
+	size_t nlen, glen;
+	const unsigned char *n = ref->order(c, &nlen);
+	int mismatches = 0;
+	uint32_t rf, rr;
+
+	test_p256_rfc6979(fast);
+	test_p256_rfc6979(ref); /* the vectors themselves are right */
+	CHECK(nlen == 32 && memcmp(fast->order(c, &glen), n, 32) == 0 && glen == 32);
+	CHECK(memcmp(fast->generator(c, &glen), ref->generator(c, &nlen), 65) == 0 && glen == 65);
+	CHECK(fast->xoff(c, &glen) == 1 && glen == 32);
+	memcpy(g, ref->generator(c, &glen), 65);
+	br_hmac_drbg_init(&rng, &br_sha256_vtable, "p256 differential", 17);
+	for (int i = 0; i < 200; i++) {
+		br_hmac_drbg_generate(&rng, k, 32);
+		br_hmac_drbg_generate(&rng, k2, 32);
+		k[0] &= 0x7f; /* below the order */
+		k2[0] &= i % 2 ? 0x7f : 0x00;
+		if (i == 0) { /* the extremes: 1 and n-1 */
+			memset(k, 0, 32);
+			k[31] = 1;
+			memcpy(k2, n, 32);
+			k2[31]--;
+		}
+		mismatches += fast->mulgen(ra, k, 32, c) != 65 || ref->mulgen(rb, k, 32, c) != 65 ||
+			      memcmp(ra, rb, 65) != 0;
+		/* a random point times a random scalar */
+		memcpy(a, ra, 65);
+		memcpy(b, ra, 65);
+		mismatches += fast->mul(a, 65, k2, 32, c) != 1 || ref->mul(b, 65, k2, 32, c) != 1 ||
+			      memcmp(a, b, 65) != 0;
+		/* k*P + k2*G and k*P + k2*Q */
+		/* (first round: G + (n-1)G, infinity, an error in both) */
+		memcpy(a, ra, 65);
+		memcpy(b, ra, 65);
+		rf = fast->muladd(a, NULL, 65, k, 32, k2, 32, c);
+		rr = ref->muladd(b, NULL, 65, k, 32, k2, 32, c);
+		mismatches += rf != rr || rf != (i != 0) || (rf && memcmp(a, b, 65) != 0);
+		memcpy(a, g, 65);
+		memcpy(b, g, 65);
+		rf = fast->muladd(a, ra, 65, k2, 32, k, 32, c);
+		rr = ref->muladd(b, ra, 65, k2, 32, k, 32, c);
+		mismatches += rf != rr || rf != (i != 0) || (rf && memcmp(a, b, 65) != 0);
+	}
+	CHECK(mismatches == 0);
+	/* 1*G + 1*G doubles; 1*G + (n-1)*G is the point at infinity: an error. */
+	memset(k, 0, 32);
+	k[31] = 1;
+	memcpy(a, g, 65);
+	memcpy(b, g, 65);
+	CHECK(fast->muladd(a, NULL, 65, k, 32, k, 32, c) == 1 &&
+	      ref->muladd(b, NULL, 65, k, 32, k, 32, c) == 1 && memcmp(a, b, 65) == 0);
+	memcpy(k2, n, 32);
+	k2[31]--;
+	memcpy(a, g, 65);
+	CHECK(fast->muladd(a, NULL, 65, k, 32, k2, 32, c) == 0);
+	/* Points off the curve, with a coordinate >= p, or badly framed. */
+	memcpy(a, g, 65);
+	a[64] ^= 1;
+	CHECK(fast->mul(a, 65, k, 32, c) == 0);
+	memcpy(a, g, 65);
+	memset(a + 1, 0xff, 32);
+	CHECK(fast->mul(a, 65, k, 32, c) == 0);
+	memcpy(a, g, 65);
+	a[0] = 2;
+	CHECK(fast->mul(a, 65, k, 32, c) == 0);
+	CHECK(fast->mul(g, 64, k, 32, c) == 0);
+#else
+	test_p256_rfc6979(&br_ec_p256_m31);
+#endif
+}
+
+/* ---- the streaming PEM reader ---- */
+
+struct pem_out {
+	unsigned char buf[256];
+	size_t len;
+};
+
+static void pem_out_push(void *ctx, const void *data, size_t len)
+{
+	struct pem_out *o = ctx;
+
+	if (len <= sizeof o->buf - o->len) {
+		memcpy(o->buf + o->len, data, len);
+		o->len += len;
+	}
+}
+
+/* Reads text whole, or byte by byte when split, up to an error; returns
+ * the events as letters (B, E, X for an error, O when the text ended
+ * inside an object) and the bytes of every object. */
+static void pem_run(const char *text, int split, char *events, struct pem_out *o)
+{
+	struct pem_reader r;
+	size_t len = strlen(text), e = 0;
+	int ev;
+
+	memset(o, 0, sizeof *o);
+	pem_init(&r);
+	for (size_t i = 0; i < len && e < 15;) {
+		size_t n = pem_push(&r, text + i, split ? 1 : len - i, &ev);
+
+		i += n;
+		if (ev == PEM_BEGIN) {
+			r.dest = pem_out_push;
+			r.dest_ctx = o;
+		}
+		if (ev != PEM_NONE)
+			events[e++] = ev == PEM_BEGIN ? 'B' : ev == PEM_END ? 'E' : 'X';
+		if (ev == PEM_ERROR) {
+			events[e] = '\0';
+			return; /* callers stop at an error */
+		}
+	}
+	ev = pem_finish(&r);
+	if (ev != PEM_NONE)
+		events[e++] = ev == PEM_BEGIN ? 'B' : ev == PEM_END ? 'E' : 'X';
+	if (r.in_object)
+		events[e++] = 'O';
+	events[e] = '\0';
+}
+
+static void test_pem_reader(void)
+{
+	static const struct {
+		const char *text, *events, *bytes;
+	} cases[] = {
+		{ "-----BEGIN X-----\nSGVsbG8sIFBFTSE=\n-----END X-----\n", "BE", "Hello, PEM!" },
+		/* comments around, CRLF, no final newline, groups across lines */
+		{ "# a bundle\r\n\r\n-----BEGIN X-----\r\nSGVsb\r\nG8sIFBF TSE=\r\n-----END X-----", "BE",
+		  "Hello, PEM!" },
+		{ "-----BEGIN A-----\nYQ==\n-----END A-----\n-----BEGIN B-----\nYg==\n-----END B-----\n",
+		  "BEBE", "ab" },
+		{ "-----BEGIN X-----\nSGVsbG8*\n-----END X-----\n", "BX", "" },      /* bad character */
+		{ "-----BEGIN X-----\nYQ==YQ==\n-----END X-----\n", "BX", "" },      /* data after padding */
+		{ "-----BEGIN X-----\nYQ==\n-----END Y-----\n", "BX", "a" },          /* END of another label */
+		{ "-----BEGIN X-----\nYQ==\n-----BEGIN X-----\n", "BX", "a" },        /* BEGIN inside */
+		{ "-----BEGIN X-----\nYQ==\n", "BO", "a" },                             /* truncated */
+		{ "-----BEGIN X-----\n-----END X-----\n", "BE", "" },
+	};
+	char events[16], longline[400];
+	struct pem_out o;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (int split = 0; split < 2; split++) {
+			pem_run(cases[i].text, split, events, &o);
+			if (strcmp(events, cases[i].events) != 0 || o.len != strlen(cases[i].bytes) ||
+			    memcmp(o.buf, cases[i].bytes, o.len) != 0) {
+				fprintf(stderr, "pem case %zu split %d: events %s, %zu bytes\n", i, split, events,
+					o.len);
+				CHECK(0);
+			}
+		}
+	}
+	/* An overlong line: ignored between objects, an error inside one. */
+	memset(longline, 'A', sizeof longline - 1);
+	longline[sizeof longline - 1] = '\0';
+	{
+		static char text[1024];
+
+		snprintf(text, sizeof text, "%s\n-----BEGIN X-----\nYQ==\n-----END X-----\n", longline);
+		pem_run(text, 0, events, &o);
+		CHECK(strcmp(events, "BE") == 0 && o.len == 1);
+		snprintf(text, sizeof text, "-----BEGIN X-----\n%s\n-----END X-----\n", longline);
+		pem_run(text, 0, events, &o);
+		CHECK(events[0] == 'B' && events[1] == 'X');
+	}
+}
+
+/* ---- trust anchors: index of a CA file, lazy loading, the name walker ---- */
+
+struct dn_copy {
+	unsigned char data[1024];
+	size_t len;
+};
+
+static void dn_copy_append(void *ctx, const void *buf, size_t len)
+{
+	struct dn_copy *d = ctx;
+
+	if (len <= sizeof d->data - d->len) {
+		memcpy(d->data + d->len, buf, len);
+		d->len += len;
+	}
+}
+
+/* Oracle: BearSSL's decoder gives the subject DN; its SHA-256 prefix is the
+ * name hash. */
+static void subject_hash(const unsigned char *der, size_t len, struct dn_copy *dn,
+			 unsigned char *hash)
+{
+	br_x509_decoder_context dc;
+	br_sha256_context h;
+	unsigned char out[32];
+
+	memset(dn, 0, sizeof *dn);
+	br_x509_decoder_init(&dc, dn_copy_append, dn);
+	br_x509_decoder_push(&dc, der, len);
+	br_sha256_init(&h);
+	br_sha256_update(&h, dn->data, dn->len);
+	br_sha256_out(&h, out);
+	memcpy(hash, out, TRUST_NAME_HASH);
+}
+
+struct names_seen {
+	unsigned char issuer[TRUST_NAME_HASH], subject[TRUST_NAME_HASH];
+	int n;
+};
+
+static void names_found(void *ctx, int is_subject, const unsigned char *hash)
+{
+	struct names_seen *s = ctx;
+
+	memcpy(is_subject ? s->subject : s->issuer, hash, TRUST_NAME_HASH);
+	s->n++;
+}
+
+static size_t load_der(const char *path, unsigned char *der, size_t cap)
+{
+	static char pem[16384];
+	struct chain ch;
+	FILE *f = fopen(path, "rb");
+	size_t len = f ? fread(pem, 1, sizeof pem, f) : 0;
+
+	if (f)
+		fclose(f);
+	if (chain_from_pem(pem, len, der, cap, &ch) != 1)
+		return 0;
+	return ch.len[0];
+}
+
+static void test_trust_anchors(void)
+{
+	static unsigned char leaf[8192], ca2[8192], ca3[8192];
+	struct dn_copy dn;
+	unsigned char ca2_hash[TRUST_NAME_HASH], ca3_hash[TRUST_NAME_HASH], leaf_hash[TRUST_NAME_HASH];
+	struct names_seen seen;
+	struct cert_names w;
+	struct trust_anchors t;
+	size_t leaf_len, ca2_len, ca3_len;
+	int full_runs = 0;
+
+	/* A bundle: text, a private key block, an EC CA, an RSA CA, a CA in
+	 * OpenSSL's TRUSTED CERTIFICATE form (not used: what follows its
+	 * certificate is no certificate) and a leaf issued by the RSA CA. */
+	CHECK(run_cmd("cd test/tmp/unit && "
+		      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ta1.key "
+		      "-out ta1.pem -subj '/CN=Trust One' -days 30 >/dev/null 2>&1 && "
+		      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ta2.key "
+		      "-out ta2.pem -subj '/O=picoacme/CN=Trust Two' -days 30 >/dev/null 2>&1 && "
+		      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes -keyout ta3.key "
+		      "-out ta3-plain.pem -subj '/CN=Trust Three' -days 30 >/dev/null 2>&1 && "
+		      "openssl x509 -in ta3-plain.pem -trustout -addtrust serverAuth -out ta3.pem && "
+		      "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tleaf.key "
+		      "-out tleaf.csr -subj '/CN=leaf.example' >/dev/null 2>&1 && "
+		      "openssl x509 -req -in tleaf.csr -CA ta2.pem -CAkey ta2.key -days 10 "
+		      "-out tleaf.pem >/dev/null 2>&1 && "
+		      "{ echo 'a comment line'; cat ta1.key ta1.pem ta2.pem ta3.pem tleaf.pem; } >bundle.pem") == 0);
+	leaf_len = load_der("test/tmp/unit/tleaf.pem", leaf, sizeof leaf);
+	ca2_len = load_der("test/tmp/unit/ta2.pem", ca2, sizeof ca2);
+	ca3_len = load_der("test/tmp/unit/ta3-plain.pem", ca3, sizeof ca3);
+	CHECK(leaf_len > 0 && ca2_len > 0 && ca3_len > 0);
+	subject_hash(ca3, ca3_len, &dn, ca3_hash);
+	subject_hash(leaf, leaf_len, &dn, leaf_hash);
+	subject_hash(ca2, ca2_len, &dn, ca2_hash);
+
+	/* The walker names the leaf's issuer (the RSA CA) and subject, fed
+	 * whole or a byte at a time. */
+	memset(&seen, 0, sizeof seen);
+	cert_names_init(&w, names_found, &seen);
+	cert_names_push(&w, leaf, leaf_len);
+	CHECK(seen.n == 2 && memcmp(seen.issuer, ca2_hash, TRUST_NAME_HASH) == 0 &&
+	      memcmp(seen.subject, leaf_hash, TRUST_NAME_HASH) == 0);
+	memset(&seen, 0, sizeof seen);
+	cert_names_init(&w, names_found, &seen);
+	for (size_t i = 0; i < leaf_len; i++)
+		cert_names_push(&w, leaf + i, 1);
+	CHECK(seen.n == 2 && memcmp(seen.issuer, ca2_hash, TRUST_NAME_HASH) == 0);
+	/* Every truncation reports at most what it has fully seen. */
+	for (size_t cut = 0; cut < leaf_len; cut++) {
+		memset(&seen, 0, sizeof seen);
+		cert_names_init(&w, names_found, &seen);
+		cert_names_push(&w, leaf, cut);
+		full_runs += seen.n == 2;
+		CHECK(seen.n <= 2);
+	}
+	CHECK(full_runs > 0 && full_runs < (int)leaf_len);
+	/* Not a certificate: nothing reported. */
+	memset(&seen, 0, sizeof seen);
+	cert_names_init(&w, names_found, &seen);
+	cert_names_push(&w, "\x31\x82\xff\xff\x30\x30", 6);
+	CHECK(seen.n == 0);
+
+	/* Indexing loads no anchor; wanting one loads it once, with its key. */
+	CHECK(trust_anchors_load(&t, "test/tmp/unit/bundle.pem") == 0);
+	CHECK(t.n_index == 3 && t.n == 0);
+	CHECK(trust_anchors_want(&t, seen.issuer) == 0); /* unknown name */
+	CHECK(trust_anchors_want(&t, ca2_hash) == 1);
+	CHECK(t.n == 1 && t.ta[0].flags == BR_X509_TA_CA && t.ta[0].pkey.key_type == BR_KEYTYPE_RSA);
+	subject_hash(ca2, ca2_len, &dn, ca2_hash);
+	CHECK(t.n == 1 && t.ta[0].dn.len == dn.len && memcmp(t.ta[0].dn.data, dn.data, dn.len) == 0);
+	CHECK(trust_anchors_want(&t, ca2_hash) == 0);
+	CHECK(trust_anchors_want(&t, ca3_hash) == 0);
+	CHECK(trust_anchors_want(&t, leaf_hash) == 1);
+	CHECK(t.n == 2 && t.ta[1].flags == 0 && /* not a CA: direct trust only */
+	      t.ta[1].pkey.key_type == BR_KEYTYPE_EC && t.ta[1].pkey.key.ec.curve == BR_EC_secp256r1);
+	/* The file changed under the index: an error, nothing half-loaded. */
+	trust_anchors_free(&t);
+	CHECK(trust_anchors_load(&t, "test/tmp/unit/ta1.pem") == 0 && t.n_index == 1);
+	CHECK(write_file("test/tmp/unit/ta1.pem", "x", 1) == 0);
+	CHECK(t.index[0].offset > 1);
+	{
+		unsigned char h[TRUST_NAME_HASH];
+
+		memcpy(h, t.index[0].subject, sizeof h);
+		CHECK(trust_anchors_want(&t, h) == -1 && t.n == 0);
+	}
+	trust_anchors_free(&t);
+	CHECK(trust_anchors_load(&t, "test/tmp/unit/ta1.key") == -1);
+	CHECK(trust_anchors_load(&t, "test/tmp/unit/none.pem") == -1);
+}
+
 /* ---- the small libc replacements in util.c, against glibc as the oracle ---- */
 
 static void test_str_fmt(void)
@@ -1038,6 +1418,9 @@ int main(void)
 	RUN(test_retry_after);
 	RUN(test_dns_response);
 	RUN(test_hosts_lookup);
+	RUN(test_p256_64);
+	RUN(test_pem_reader);
+	RUN(test_trust_anchors);
 	printf("unit: %d passed, %d failed\n", tests_passed, tests_failed);
 	return tests_failed ? 1 : 0;
 }
