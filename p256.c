@@ -24,8 +24,11 @@ static uint64_t mask_of(uint64_t c)
 }
 
 /* Carry chains written out: with loops and 128-bit temporaries, gcc
- * spills to the stack and a product costs several times more. */
-static inline uint64_t adc(uint64_t a, uint64_t b, uint64_t *carry)
+ * spills to the stack and a product costs several times more. Inlining is
+ * forced because the static build is -Os, which would call each step. */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static ALWAYS_INLINE uint64_t adc(uint64_t a, uint64_t b, uint64_t *carry)
 {
 	u128 t = (u128)a + b + *carry;
 
@@ -33,7 +36,7 @@ static inline uint64_t adc(uint64_t a, uint64_t b, uint64_t *carry)
 	return (uint64_t)t;
 }
 
-static inline uint64_t sbb(uint64_t a, uint64_t b, uint64_t *borrow)
+static ALWAYS_INLINE uint64_t sbb(uint64_t a, uint64_t b, uint64_t *borrow)
 {
 	u128 t = (u128)a - b - *borrow;
 
@@ -42,7 +45,7 @@ static inline uint64_t sbb(uint64_t a, uint64_t b, uint64_t *borrow)
 }
 
 /* a*b + c + d, low half returned, high half in *hi (never overflows) */
-static inline uint64_t mac(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t *hi)
+static ALWAYS_INLINE uint64_t mac(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t *hi)
 {
 	u128 t = (u128)a * b + c + d;
 
@@ -93,44 +96,44 @@ static void fe_sub(fe r, const fe a, const fe b)
 	r[3] = adc(t[3], P[3] & m, &carry);
 }
 
-/* t[i..i+4] += a * bi, where t[i+4] is still unset (row of a product) */
-#define MUL_ROW(t, i, a, bi)                                                    \
-	do {                                                                    \
-		uint64_t h_;                                                    \
-		(t)[(i)] = mac((a)[0], (bi), (t)[(i)], 0, &h_);                             \
-		(t)[(i) + 1] = mac((a)[1], (bi), (t)[(i) + 1], h_, &h_);                    \
-		(t)[(i) + 2] = mac((a)[2], (bi), (t)[(i) + 2], h_, &h_);                    \
-		(t)[(i) + 3] = mac((a)[3], (bi), (t)[(i) + 3], h_, &h_);                    \
-		(t)[(i) + 4] = h_;                                                  \
-	} while (0)
+/* t[0..4] += a * bi, where t[4] is still unset (one row of a product) */
+static ALWAYS_INLINE void mul_row(uint64_t *t, const fe a, uint64_t bi)
+{
+	uint64_t h;
 
-/* t += m*p at limb i with m = t[i]: clears t[i], carries up to t[i+4]
- * and out through carry. p's shape makes it one multiply:
+	t[0] = mac(a[0], bi, t[0], 0, &h);
+	t[1] = mac(a[1], bi, t[1], h, &h);
+	t[2] = mac(a[2], bi, t[2], h, &h);
+	t[3] = mac(a[3], bi, t[3], h, &h);
+	t[4] = h;
+}
+
+/* t += m*p with m = t[0]: clears t[0], carries up to t[4] and out through
+ * *carry. p's shape makes it one multiply:
  * m*p = m*2^256 - m*2^224 + m*2^192 + m*2^96 - m. */
-#define REDUCE_STEP(t, i, carry)                                                \
-	do {                                                                    \
-		uint64_t m_ = (t)[(i)], c_ = 0, h_;                                 \
-		(t)[(i) + 1] = adc((t)[(i) + 1], m_ << 32, &c_);                        \
-		(t)[(i) + 2] = adc((t)[(i) + 2], m_ >> 32, &c_);                        \
-		(t)[(i) + 3] = mac(m_, P[3], (t)[(i) + 3], c_, &h_);                    \
-		c_ = (carry);                                                   \
-		(t)[(i) + 4] = adc((t)[(i) + 4], h_, &c_);                              \
-		(carry) = c_;                                                   \
-	} while (0)
+static ALWAYS_INLINE void reduce_step(uint64_t *t, uint64_t *carry)
+{
+	uint64_t m = t[0], c = 0, h;
+
+	t[1] = adc(t[1], m << 32, &c);
+	t[2] = adc(t[2], m >> 32, &c);
+	t[3] = mac(m, P[3], t[3], c, &h);
+	t[4] = adc(t[4], h, carry);
+}
 
 /* Montgomery product a*b/2^256 mod p (-p^-1 mod 2^64 is 1 for this p). */
 static void fe_mul(fe r, const fe a, const fe b)
 {
 	uint64_t t[8] = { 0 }, carry = 0;
 
-	MUL_ROW(t, 0, a, b[0]);
-	MUL_ROW(t, 1, a, b[1]);
-	MUL_ROW(t, 2, a, b[2]);
-	MUL_ROW(t, 3, a, b[3]);
-	REDUCE_STEP(t, 0, carry);
-	REDUCE_STEP(t, 1, carry);
-	REDUCE_STEP(t, 2, carry);
-	REDUCE_STEP(t, 3, carry);
+	mul_row(t, a, b[0]);
+	mul_row(t + 1, a, b[1]);
+	mul_row(t + 2, a, b[2]);
+	mul_row(t + 3, a, b[3]);
+	reduce_step(t, &carry);
+	reduce_step(t + 1, &carry);
+	reduce_step(t + 2, &carry);
+	reduce_step(t + 3, &carry);
 	reduce_once(r, t + 4, carry);
 }
 
