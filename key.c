@@ -82,6 +82,23 @@ const br_ec_impl key_ec = {
 	ec_generator, ec_order, ec_xoff, ec_mul, ec_mulgen, ec_muladd,
 };
 
+uint32_t key_ecdsa_vrfy_asn1(const br_ec_impl *impl, const void *hash, size_t hash_len,
+			     const br_ec_public_key *pk, const void *sig, size_t sig_len)
+{
+#ifdef P256_64
+	unsigned char raw[132]; /* as BearSSL's own: halves up to 66 bytes */
+
+	if (pk->curve == BR_EC_secp256r1) {
+		if (sig_len > sizeof raw)
+			return 0;
+		memcpy(raw, sig, sig_len);
+		sig_len = br_ecdsa_asn1_to_raw(raw, sig_len);
+		return sig_len != 0 && p256_ecdsa_vrfy(hash, hash_len, pk, raw, sig_len);
+	}
+#endif
+	return br_ecdsa_i31_vrfy_asn1(impl, hash, hash_len, pk, sig, sig_len);
+}
+
 static int is_ec(enum key_type t) { return t == KEY_EC256 || t == KEY_EC384; }
 
 static unsigned rsa_bits(enum key_type t)
@@ -354,12 +371,14 @@ static int sign_hash(const struct key *k, const unsigned char *h, size_t hlen,
 		/* raw r||s, or DER: two INTEGERs with possible sign bytes */
 		if (cap < (asn1 ? 2 * clen + 9 : 2 * clen))
 			return -1;
-		if (asn1)
-			n = br_ecdsa_i31_sign_asn1(&key_ec, hash_of(k), h,
-						   &k->ec_sk, sig);
+#ifdef P256_64
+		if (k->type == KEY_EC256)
+			n = p256_ecdsa_sign(hash_of(k), h, &k->ec_sk, sig);
 		else
-			n = br_ecdsa_i31_sign_raw(&key_ec, hash_of(k), h,
-						  &k->ec_sk, sig);
+#endif
+			n = br_ecdsa_i31_sign_raw(&key_ec, hash_of(k), h, &k->ec_sk, sig);
+		if (n != 0 && asn1)
+			n = br_ecdsa_raw_to_asn1(sig, n);
 		return n == 0 ? -1 : (int)n;
 	}
 	if (cap < k->rsa_pk.nlen || hlen != 32)

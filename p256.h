@@ -13,6 +13,24 @@
 #define P256_64 1
 /* A br_ec_impl for BR_EC_secp256r1 only; same contract as br_ec_p256_m31. */
 extern const br_ec_impl p256_ec64;
+
+/* ECDSA over P-256 with RFC 6979's deterministic k (HMAC_DRBG over hf):
+ * writes r||s (64 bytes) to sig and returns 64, or 0 for a key that is not
+ * a P-256 scalar in [1, n-1]. Constant time in the key and k. */
+size_t p256_ecdsa_sign(const br_hash_class *hf, const void *hash, const br_ec_private_key *sk,
+		       void *sig);
+
+/* 1 when sig, r||s with equal halves of at most 32 bytes, is a valid
+ * ECDSA signature of hash (its leftmost 256 bits) under the P-256 key pk.
+ * Public data: not constant time. */
+uint32_t p256_ecdsa_vrfy(const void *hash, size_t hash_len, const br_ec_public_key *pk,
+			 const void *sig, size_t sig_len);
+
+#if defined(PICOACME_TEST) && defined(__x86_64__) && !defined(PICOACME_NO_ASM)
+/* Test builds: how many of rounds field and scalar products (edge values
+ * and pseudo-random ones from seed) differ between the assembly and C. */
+long p256_asm_mismatches(unsigned long rounds, uint64_t seed);
+#endif
 #endif
 
 #endif
