@@ -40,9 +40,24 @@ static const unsigned char B64[256] = {
 static int decode_line(struct pem_reader *r, const char *s, size_t n)
 {
 	unsigned char out[PEM_LINE_MAX];
-	size_t o = 0;
+	size_t o = 0, i = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	/* Whole groups of four digits while the accumulator is empty: the
+	 * usual line, at a quarter of the per-character loop's cost. */
+	while (r->bits == 0 && !r->padded && i + 4 <= n) {
+		const unsigned char *g = (const unsigned char *)s + i;
+		unsigned v0 = B64[g[0]], v1 = B64[g[1]], v2 = B64[g[2]], v3 = B64[g[3]];
+		uint32_t v;
+
+		if ((v0 | v1 | v2 | v3) & 64)
+			break; /* padding, blanks or bad input: the loop below */
+		v = (uint32_t)v0 << 18 | (uint32_t)v1 << 12 | (uint32_t)v2 << 6 | v3;
+		out[o++] = (unsigned char)(v >> 16);
+		out[o++] = (unsigned char)(v >> 8);
+		out[o++] = (unsigned char)v;
+		i += 4;
+	}
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		int v;
 
