@@ -100,7 +100,7 @@ export PICO PEB TMP LISTEN VMHWM
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
 
-declare -A WALL CPU RSS CONNS REQS
+declare -A WALL CPU RSS CONNS REQS INSTR
 scen_count=(1 10 100)
 scen_name=("a: new account + 1 name" "b: 10 names, existing account" "c: 100 names, existing account")
 
@@ -201,6 +201,28 @@ NOOP_BYTES=$(awk '{ sub(/^[0-9]+ +/, "") }
 NOOP_REQS=-
 [ "$NOOP_CONNS" = 0 ] && NOOP_REQS=0
 
+# CPU as instructions, counted by callgrind: repeatable where seconds are
+# not. A scenario-a issuance by picoacme (its own process: the forked
+# http-01 responder adds some 20 thousand more) beside one handshake of
+# `openssl s_client`, each trusting the full bundle and Pebble's CA alone.
+instructions() { # NAME COMMAND...: instructions of COMMAND's own process
+	local out=$TMP/callgrind-$1 pid
+	shift
+	valgrind --tool=callgrind --callgrind-out-file="$out.%p" "$@" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	wait "$pid" || true
+	awk '/^(summary|totals):/ {print $2; exit}' "$out.$pid" 2>/dev/null || echo -
+}
+for ca in bundle pebble; do
+	cafile=$TMP/bundle.pem
+	[ $ca = pebble ] && cafile=$PEB/ca.pem
+	INSTR[pico,$ca]=$(instructions "pico-$ca" "$PICO" issue -d "cpu-$ca.bench.test" \
+		--dir "$TMP/pico-cpu-$ca" --server "$DIRECT" --ca "$cafile" --agree-tos \
+		--email bench@example.org --http-listen $LISTEN --run-dir "$TMP/run-pico")
+	INSTR[sclient,$ca]=$(instructions "sclient-$ca" openssl s_client -connect localhost:14000 \
+		-servername localhost -CAfile "$cafile" -verify_return_error)
+done
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b + 0 > 0) printf "%.2f", a / b; else printf "-" }'; }
 
 size_of() { stat -L -c %s "$1"; }
@@ -222,6 +244,12 @@ for s in 0 1 2; do
 done
 echo
 echo "| d: no-op renew, $NOOP_CERTS certificates (exit $NOOP_RC, $NOOP_BYTES bytes written to files) | picoacme | $NOOP_WALL | $NOOP_CPU | $NOOP_RSS | $NOOP_CONNS | $NOOP_REQS |"
+echo
+echo "| instructions (callgrind) | trusting the full bundle | trusting Pebble's CA alone |"
+echo "|---|---|---|"
+echo "| picoacme: new account + 1 name, whole issuance | ${INSTR[pico,bundle]} | ${INSTR[pico,pebble]} |"
+echo "| openssl s_client: one TLS handshake | ${INSTR[sclient,bundle]} | ${INSTR[sclient,pebble]} |"
+echo "| ratio | $(ratio "${INSTR[pico,bundle]}" "${INSTR[sclient,bundle]}") | $(ratio "${INSTR[pico,pebble]}" "${INSTR[sclient,pebble]}") |"
 echo
 echo "| client | binary bytes | with shared libraries | xz -9 bytes |"
 echo "|---|---|---|---|"
