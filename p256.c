@@ -73,23 +73,21 @@ static void sub_if_above(uint64_t r[4], const uint64_t t[4], uint64_t hi, const 
 	r[3] = (t[3] & keep) | (d[3] & ~keep);
 }
 
-#if defined(__x86_64__) && !defined(PICOACME_NO_ASM)
+#ifdef P256_ASM
 /* x86_64: field and scalar arithmetic in assembly. gcc's code for the
  * 128-bit carry chains takes twice the instructions (375 against 186 a
  * field multiplication; 55 against 25 an addition), and this arithmetic is
  * most of an issuance's CPU time. The C versions stay for other 64-bit
  * hosts and, in test builds, as the reference the assembly is checked
  * against (p256_asm_mismatches). */
-#define P256_ASM 1
+
 /* clang's analyzer does not see stores made by assembly */
 #ifdef __clang_analyzer__
 #define ASM_STORES(r) memset((r), 0, 32)
 #else
 #define ASM_STORES(r) ((void)0)
 #endif
-#endif
 
-#ifdef P256_ASM
 static void fe_add(fe r, const fe a, const fe b)
 {
 	ASM_STORES(r);
@@ -189,8 +187,7 @@ static ALWAYS_INLINE void reduce_step(uint64_t *t, uint64_t *carry)
 	t[4] = adc(t[4], h, carry);
 }
 
-#if defined(__x86_64__) && !defined(PICOACME_NO_ASM)
-
+#ifdef P256_ASM
 /* r8..r15 = rsi[0..3] * rbx[0..3]: schoolbook rows, rcx carrying between
  * columns (a row's columns never overflow 128 bits). */
 #define ASM_ROW0(t0, t1, t2, t3, t4)                                                    \

@@ -988,7 +988,7 @@ static void test_p256_64(void)
 	test_p256_rfc6979(fast);
 	test_p256_rfc6979(ref); /* the vectors themselves are right */
 	test_p256_ecdsa();
-#if defined(__x86_64__) && !defined(PICOACME_NO_ASM)
+#ifdef P256_ASM
 	CHECK(p256_asm_mismatches(200000, 0x9e3779b97f4a7c15u) == 0);
 #endif
 	CHECK(nlen == 32 && memcmp(fast->order(c, &glen), n, 32) == 0 && glen == 32);
