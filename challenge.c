@@ -29,11 +29,12 @@ int challenge_token_valid(const char *token)
 
 void responder_init(struct responder *r)
 {
-	/* The token table is left untouched: memset would fault in 40 KiB of
-	 * pages that a one-name order never uses. */
+	/* The token table and text are left untouched: memset would fault
+	 * in 40 KiB of pages that a one-name order never uses. */
 	r->mode = RESPONDER_NONE;
 	r->nfds = 0;
 	r->n = 0;
+	r->text_len = 0;
 	r->webroot[0] = '\0';
 	r->ctl = -1;
 	r->pid = -1;
@@ -149,22 +150,32 @@ static int webroot_file(const struct responder *r, const char *token, char *out,
 	return (size_t)str_fmt(out, cap, "%s%s", r->webroot, token) >= cap ? -1 : 0;
 }
 
+static const char *entry_text(const struct responder *r, unsigned short off)
+{
+	return r->text + off;
+}
+
 int responder_add(struct responder *r, const char *token, const char *keyauth)
 {
 	struct challenge_entry *e;
+	size_t tl = strlen(token), kl = strlen(keyauth);
 
 	if (!challenge_token_valid(token)) {
 		err("challenge token is not base64url; refusing it");
 		return -1;
 	}
-	if (strlen(keyauth) >= CHALLENGE_KEYAUTH_MAX || r->n >= CHALLENGE_MAX_TOKENS) {
+	/* every entry fits: the text has room for the longest of each */
+	if (kl >= CHALLENGE_KEYAUTH_MAX || r->n >= CHALLENGE_MAX_TOKENS) {
 		err("too many or too long challenge tokens");
 		return -1;
 	}
 	e = &r->e[r->n];
-	memset(e, 0, sizeof *e);
-	memcpy(e->token, token, strlen(token) + 1);
-	memcpy(e->keyauth, keyauth, strlen(keyauth) + 1);
+	e->token = (unsigned short)r->text_len;
+	e->keyauth = (unsigned short)(r->text_len + tl + 1);
+	e->written = 0;
+	memcpy(r->text + e->token, token, tl + 1);
+	memcpy(r->text + e->keyauth, keyauth, kl + 1);
+	r->text_len += tl + 1 + kl + 1;
 	if (r->mode == RESPONDER_WEBROOT) {
 		char path[1024];
 
@@ -211,9 +222,11 @@ size_t responder_answer(const struct responder *r, const char *req, size_t len,
 		size_t tl = plen - (sizeof WELL_KNOWN - 1);
 
 		for (int i = 0; i < r->n; i++) {
-			if (strlen(r->e[i].token) == tl && memcmp(r->e[i].token, tok, tl) == 0) {
+			const char *t = entry_text(r, r->e[i].token);
+
+			if (strlen(t) == tl && memcmp(t, tok, tl) == 0) {
 				status = "200 OK";
-				body = r->e[i].keyauth;
+				body = entry_text(r, r->e[i].keyauth);
 				break;
 			}
 		}
@@ -381,7 +394,8 @@ void responder_stop(struct responder *r)
 	for (int i = 0; i < r->n; i++) {
 		char path[1024];
 
-		if (r->e[i].written && webroot_file(r, r->e[i].token, path, sizeof path) == 0)
+		if (r->e[i].written &&
+		    webroot_file(r, entry_text(r, r->e[i].token), path, sizeof path) == 0)
 			unlink(path);
 		r->e[i].written = 0;
 	}

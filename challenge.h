@@ -18,10 +18,11 @@
 
 enum responder_mode { RESPONDER_NONE, RESPONDER_HTTP, RESPONDER_WEBROOT };
 
+/* A token and its key authorization, as offsets into the responder's
+ * text: packed, so that an order touches only the memory its tokens use. */
 struct challenge_entry {
-	char token[CHALLENGE_TOKEN_MAX];
-	char keyauth[CHALLENGE_KEYAUTH_MAX];
-	int written; /* webroot file exists */
+	unsigned short token, keyauth;
+	unsigned char written; /* webroot file exists */
 };
 
 struct responder {
@@ -32,7 +33,9 @@ struct responder {
 	int ctl; /* write end of the pipe whose EOF stops the child */
 	char webroot[768];
 	int n;
+	size_t text_len;
 	struct challenge_entry e[CHALLENGE_MAX_TOKENS];
+	char text[CHALLENGE_MAX_TOKENS * (CHALLENGE_TOKEN_MAX + CHALLENGE_KEYAUTH_MAX)];
 };
 
 /* 1 if token is 1..CHALLENGE_TOKEN_MAX-1 base64url characters, else 0.

@@ -228,25 +228,23 @@ static int verify_chain(const struct cert_settings *s, const struct chain *ch,
 static int install(const struct run *r, const struct cert_settings *s, const char *pem,
 		   size_t pem_len, const struct key *k, const struct cert_info *ci)
 {
-	char *cert = NULL, *chain = NULL, *full = NULL, *settings = NULL, keypem[KEY_MAX_PEM];
+	char *full = NULL, *settings = NULL, keypem[KEY_MAX_PEM];
 	unsigned char *der = NULL;
 	struct chain ch;
 	struct cert_files files;
 	char when[TIME_TEXT_MAX];
-	int ret = -1;
+	int leaf_len, ret = -1;
 
 	der = malloc(pem_len + 1);
-	cert = malloc(MAX_PEM);
-	chain = malloc(MAX_PEM);
 	full = malloc(MAX_PEM);
 	settings = malloc(STORE_MAX_SETTINGS);
-	if (der == NULL || cert == NULL || chain == NULL || full == NULL || settings == NULL) {
+	if (der == NULL || full == NULL || settings == NULL) {
 		err("out of memory");
 		goto out;
 	}
+	/* The leaf alone first: its length splits fullchain into cert and chain. */
 	if (chain_from_pem(pem, pem_len, der, pem_len + 1, &ch) < 0 ||
-	    chain_to_pem(&ch, 0, 1, cert, MAX_PEM) < 0 ||
-	    chain_to_pem(&ch, 1, ch.n - 1, chain, MAX_PEM) < 0 ||
+	    (leaf_len = chain_to_pem(&ch, 0, 1, full, MAX_PEM)) < 0 ||
 	    chain_to_pem(&ch, 0, ch.n, full, MAX_PEM) < 0) {
 		err("issued chain does not fit in %d bytes", MAX_PEM);
 		goto out;
@@ -256,7 +254,7 @@ static int install(const struct run *r, const struct cert_settings *s, const cha
 		err("cannot encode the key or settings");
 		goto out;
 	}
-	files = (struct cert_files){ keypem, cert, chain, full, settings };
+	files = (struct cert_files){ keypem, full, (size_t)leaf_len, settings };
 	if (store_mkdirs(r->o->dir, 0700) < 0 || store_install(r->o->dir, s->names[0], &files) < 0)
 		goto out;
 	time_format(ci->not_after, when, sizeof when);
@@ -266,8 +264,6 @@ static int install(const struct run *r, const struct cert_settings *s, const cha
 out:
 	wipe(keypem, sizeof keypem);
 	free(der);
-	free(cert);
-	free(chain);
 	free(full);
 	free(settings);
 	return ret;

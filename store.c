@@ -214,14 +214,19 @@ int store_install(const char *dir, const char *name, const struct cert_files *f)
 	ssize_t tl;
 	struct stat st;
 	int ret = -1;
+	size_t full_len = strlen(f->fullchain),
+	       leaf_len = f->leaf_len < full_len ? f->leaf_len : full_len;
 	const struct {
 		const char *name;
 		const char *data;
+		size_t len;
 		mode_t mode;
 	} files[] = {
-		{ "key.pem", f->key, 0600 },           { "cert.pem", f->cert, 0644 },
-		{ "chain.pem", f->chain, 0644 },       { "fullchain.pem", f->fullchain, 0644 },
-		{ "settings", f->settings, 0600 },
+		{ "key.pem", f->key, strlen(f->key), 0600 },
+		{ "cert.pem", f->fullchain, leaf_len, 0644 },
+		{ "chain.pem", f->fullchain + leaf_len, full_len - leaf_len, 0644 },
+		{ "fullchain.pem", f->fullchain, full_len, 0644 },
+		{ "settings", f->settings, strlen(f->settings), 0600 },
 	};
 
 	old[0] = gen[0] = '\0';
@@ -257,7 +262,7 @@ int store_install(const char *dir, const char *name, const struct cert_files *f)
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		if (store_path(file, sizeof file, gen, files[i].name) < 0)
 			goto too_long;
-		if (store_write(file, files[i].data, strlen(files[i].data), files[i].mode) < 0)
+		if (store_write(file, files[i].data, files[i].len, files[i].mode) < 0)
 			goto out;
 	}
 	unlink(tmp_link);

@@ -81,9 +81,8 @@ int store_account_dir(char *out, size_t cap, const char *dir, const char *direct
 
 struct cert_files {
 	const char *key;       /* PEM private key (secret) */
-	const char *cert;      /* leaf certificate PEM */
-	const char *chain;     /* issuer chain PEM */
-	const char *fullchain; /* leaf + chain PEM */
+	const char *fullchain; /* leaf PEM then issuer chain PEM: fullchain.pem */
+	size_t leaf_len;       /* its first leaf_len bytes are cert.pem, the rest chain.pem */
 	const char *settings;  /* flat key=value lines */
 };
 

@@ -696,6 +696,35 @@ static void test_responder_answer(void)
 	CHECK(answer(&r, "GET /.well-known/acme-challenge/tok_en-1 HTTP/1.1\r\n", out,
 			       sizeof out) == 0); /* incomplete */
 	responder_stop(&r);
+	/* A full table of the longest tokens and key authorizations: the packed
+	 * text holds them all, the first and last still answer, one more fails. */
+	{
+		char tok[CHALLENGE_TOKEN_MAX], ka[CHALLENGE_KEYAUTH_MAX], req[256];
+		int ok = 1;
+
+		responder_init(&r);
+		for (int i = 0; i < CHALLENGE_MAX_TOKENS; i++) {
+			memset(tok, 'a', sizeof tok - 1);
+			tok[sizeof tok - 1] = '\0';
+			memcpy(tok, (char[3]){ (char)('0' + i / 100), (char)('0' + i / 10 % 10),
+					       (char)('0' + i % 10) }, 3); /* distinct */
+			memset(ka, 'k', sizeof ka - 1);
+			ka[sizeof ka - 1] = '\0';
+			memcpy(ka, tok, 3);
+			ok &= responder_add(&r, tok, ka) == 0;
+		}
+		CHECK(ok && strlen(tok) == CHALLENGE_TOKEN_MAX - 1);
+		CHECK(responder_add(&r, "one-more", "one-more.t") == -1);
+		snprintf(req, sizeof req, "GET /.well-known/acme-challenge/%s HTTP/1.1\r\n\r\n", tok);
+		n = answer(&r, req, out, sizeof out);
+		CHECK(n > CHALLENGE_KEYAUTH_MAX && strncmp(out, "HTTP/1.1 200", 12) == 0 &&
+		      strcmp(out + n - (CHALLENGE_KEYAUTH_MAX - 1), ka) == 0);
+		memcpy(req + 32, "000", 3);
+		n = answer(&r, req, out, sizeof out);
+		CHECK(n > 0 && strncmp(out, "HTTP/1.1 200", 12) == 0 &&
+		      strncmp(out + n - (CHALLENGE_KEYAUTH_MAX - 1), "000", 3) == 0);
+		responder_stop(&r);
+	}
 }
 
 /* ---- store ---- */
@@ -705,7 +734,7 @@ static void test_store(void)
 	char dir[256], path[512], buf[64], link[512];
 	struct stat st;
 	size_t len;
-	struct cert_files f1 = { "K1", "C1", "H1", "F1", "S1" }, f2 = { "K2", "C2", "H2", "F2", "S2" };
+	struct cert_files f1 = { "K1", "C1H1", 2, "S1" }, f2 = { "K2", "C2H2", 2, "S2" };
 
 	snprintf(dir, sizeof dir, "%s/store", tmpdir);
 	run_cmd("rm -rf test/tmp/unit/store");
@@ -725,7 +754,11 @@ static void test_store(void)
 	CHECK(store_install(dir, "a.example", &f2) == 0);
 	CHECK(store_read(path, buf, sizeof buf, &len) == 0 && strcmp(buf, "K2") == 0);
 	snprintf(path, sizeof path, "%s/a.example/fullchain.pem", dir);
-	CHECK(store_read(path, buf, sizeof buf, &len) == 0 && strcmp(buf, "F2") == 0);
+	CHECK(store_read(path, buf, sizeof buf, &len) == 0 && strcmp(buf, "C2H2") == 0);
+	snprintf(path, sizeof path, "%s/a.example/cert.pem", dir);
+	CHECK(store_read(path, buf, sizeof buf, &len) == 0 && strcmp(buf, "C2") == 0);
+	snprintf(path, sizeof path, "%s/a.example/chain.pem", dir);
+	CHECK(store_read(path, buf, sizeof buf, &len) == 0 && strcmp(buf, "H2") == 0);
 	snprintf(link, sizeof link, "%s/a.example", dir);
 	len = (size_t)readlink(link, buf, sizeof buf - 1);
 	CHECK(len == 13 && memcmp(buf, ".a.example.g2", 13) == 0);
