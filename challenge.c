@@ -158,7 +158,8 @@ static const char *entry_text(const struct responder *r, unsigned short off)
 int responder_add(struct responder *r, const char *token, const char *keyauth)
 {
 	struct challenge_entry *e;
-	size_t tl = strlen(token), kl = strlen(keyauth);
+	size_t tl = strlen(token), kl = strlen(keyauth), taill;
+	const char *tail;
 
 	if (!challenge_token_valid(token)) {
 		err("challenge token is not base64url; refusing it");
@@ -170,12 +171,20 @@ int responder_add(struct responder *r, const char *token, const char *keyauth)
 		return -1;
 	}
 	e = &r->e[r->n];
-	e->token = (unsigned short)r->text_len;
-	e->keyauth = (unsigned short)(r->text_len + tl + 1);
+	e->keyauth_has_token = strncmp(keyauth, token, tl) == 0;
+	tail = e->keyauth_has_token ? keyauth + tl : keyauth;
+	taill = kl - (e->keyauth_has_token ? tl : 0);
 	e->written = 0;
-	memcpy(r->text + e->token, token, tl + 1);
-	memcpy(r->text + e->keyauth, keyauth, kl + 1);
-	r->text_len += tl + 1 + kl + 1;
+	e->token = (unsigned short)r->text_len;
+	memcpy(r->text + r->text_len, token, tl + 1);
+	r->text_len += tl + 1;
+	if (r->n > 0 && strcmp(entry_text(r, r->e[r->n - 1].tail), tail) == 0) {
+		e->tail = r->e[r->n - 1].tail;
+	} else {
+		e->tail = (unsigned short)r->text_len;
+		memcpy(r->text + r->text_len, tail, taill + 1);
+		r->text_len += taill + 1;
+	}
 	if (r->mode == RESPONDER_WEBROOT) {
 		char path[1024];
 
@@ -196,7 +205,7 @@ int responder_add(struct responder *r, const char *token, const char *keyauth)
 size_t responder_answer(const struct responder *r, const char *req, size_t len,
 			char *out, size_t cap)
 {
-	const char *eol, *path, *sp, *body = NULL;
+	const char *eol, *path, *sp, *prefix = "", *body = NULL;
 	int head = 0, n;
 	size_t plen;
 	const char *status = "404 Not Found";
@@ -226,7 +235,9 @@ size_t responder_answer(const struct responder *r, const char *req, size_t len,
 
 			if (strlen(t) == tl && memcmp(t, tok, tl) == 0) {
 				status = "200 OK";
-				body = entry_text(r, r->e[i].keyauth);
+				if (r->e[i].keyauth_has_token)
+					prefix = t;
+				body = entry_text(r, r->e[i].tail);
 				break;
 			}
 		}
@@ -236,8 +247,9 @@ reply:
 		body = "";
 	n = str_fmt(out, cap,
 		     "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
-		     "Connection: close\r\n\r\n%s",
-		     status, strlen(body), head ? "" : body);
+		     "Connection: close\r\n\r\n%s%s",
+		     status, strlen(prefix) + strlen(body), head ? "" : prefix,
+		     head ? "" : body);
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 

@@ -19,10 +19,13 @@
 enum responder_mode { RESPONDER_NONE, RESPONDER_HTTP, RESPONDER_WEBROOT };
 
 /* A token and its key authorization, as offsets into the responder's
- * text: packed, so that an order touches only the memory its tokens use. */
+ * text: packed, so that an order touches only the memory its tokens use.
+ * A key authorization is the token and a tail (".<thumbprint>") that
+ * consecutive entries share. */
 struct challenge_entry {
-	unsigned short token, keyauth;
-	unsigned char written; /* webroot file exists */
+	unsigned short token, tail;
+	unsigned char keyauth_has_token; /* key authorization = token + tail, else tail */
+	unsigned char written;           /* webroot file exists */
 };
 
 struct responder {

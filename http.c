@@ -487,26 +487,21 @@ void http_response_free(struct http_response *r)
 	r->body_len = r->body_cap = 0;
 }
 
-/* Makes room for at least need more body bytes (plus the NUL); -1 past the cap. */
+/* Makes room for at least need more body bytes (plus the NUL); -1 past the
+ * cap. The buffer is the whole cap from the start: a block that large is
+ * mapped on its own, and only the pages responses fill are ever touched,
+ * where growing by doubling left every smaller copy behind (60 KiB of them
+ * for a 100-name order). */
 static int body_reserve(struct http_response *r, size_t need)
 {
-	size_t want = r->body_len + need + 1, cap;
-	char *grown;
-
-	if (want <= r->body_cap)
-		return 0;
-	if (want > HTTP_MAX_BODY + 1)
+	if (r->body_len + need + 1 > HTTP_MAX_BODY + 1)
 		return -1;
-	cap = r->body_cap ? r->body_cap : 4096;
-	while (cap < want)
-		cap *= 2;
-	if (cap > HTTP_MAX_BODY + 1)
-		cap = HTTP_MAX_BODY + 1;
-	grown = realloc(r->body, cap);
-	if (grown == NULL)
-		return -1;
-	r->body = grown;
-	r->body_cap = cap;
+	if (r->body == NULL) {
+		r->body = malloc(HTTP_MAX_BODY + 1);
+		if (r->body == NULL)
+			return -1;
+		r->body_cap = HTTP_MAX_BODY + 1;
+	}
 	return 0;
 }
 

@@ -17,8 +17,17 @@
 
 void run_init(struct run *r, const struct run_opts *o)
 {
-	memset(r, 0, sizeof *r);
+	/* Field by field: r->acme is only read once acme_init has set it up
+	 * (acme_ready), and zeroing it here would fault in its 16 KiB JSON
+	 * token array, which acme_init leaves for the parser to fill. */
 	r->o = o;
+	memset(&r->tas, 0, sizeof r->tas);
+	r->tas_loaded = 0;
+	r->http = NULL;
+	r->acme_ready = 0;
+	r->server[0] = '\0';
+	r->have_account = 0;
+	memset(&r->account, 0, sizeof r->account);
 }
 
 void run_free(struct run *r)

@@ -696,6 +696,17 @@ static void test_responder_answer(void)
 	CHECK(answer(&r, "GET /.well-known/acme-challenge/tok_en-1 HTTP/1.1\r\n", out,
 			       sizeof out) == 0); /* incomplete */
 	responder_stop(&r);
+	/* Consecutive key authorizations share their ".thumbprint" tail; one
+	 * that does not start with its token is kept whole. */
+	responder_init(&r);
+	CHECK(responder_add(&r, "aaa", "aaa.TH") == 0 && responder_add(&r, "bbb", "bbb.TH") == 0 &&
+	      responder_add(&r, "ccc", "other") == 0);
+	CHECK(r.text_len == 4 + 4 + 4 + 4 + 6);
+	n = answer(&r, "GET /.well-known/acme-challenge/bbb HTTP/1.1\r\n\r\n", out, sizeof out);
+	CHECK(n > 6 && strcmp(out + n - 6, "bbb.TH") == 0 && strstr(out, "Content-Length: 6\r\n"));
+	n = answer(&r, "GET /.well-known/acme-challenge/ccc HTTP/1.1\r\n\r\n", out, sizeof out);
+	CHECK(n > 9 && strcmp(out + n - 9, "\r\n\r\nother") == 0 && strstr(out, "Content-Length: 5\r\n"));
+	responder_stop(&r);
 	/* A full table of the longest tokens and key authorizations: the packed
 	 * text holds them all, the first and last still answer, one more fails. */
 	{
