@@ -335,25 +335,37 @@ static void fe_inv(fe r, const fe a)
 	fe_mul(r, t, a);
 }
 
-/* Big-endian 32 bytes to limbs; 1 when the value is below p. */
-static uint64_t fe_from_bytes(fe r, const unsigned char *s)
+/* Big-endian 32 bytes to limbs; 1 when the value is below m. */
+static uint64_t limbs_from_bytes(uint64_t r[4], const unsigned char *s, const uint64_t m[4])
 {
-	uint64_t t[4], borrow = 0;
+	uint64_t borrow = 0;
 
 	for (int i = 0; i < 4; i++) {
 		uint64_t w = 0;
 
 		for (int j = 0; j < 8; j++)
 			w = w << 8 | s[(3 - i) * 8 + j];
-		t[i] = w;
+		r[i] = w;
 	}
-	for (int i = 0; i < 4; i++) {
-		u128 x = (u128)t[i] - P[i] - borrow;
-
-		borrow = (uint64_t)(x >> 64) & 1;
-	}
-	fe_mul(r, t, R2); /* into Montgomery form */
+	for (int i = 0; i < 4; i++)
+		(void)sbb(r[i], m[i], &borrow);
 	return borrow;
+}
+
+static void limbs_to_bytes(unsigned char *s, const uint64_t a[4])
+{
+	for (int i = 0; i < 4; i++)
+		for (int j = 0; j < 8; j++)
+			s[(3 - i) * 8 + j] = (unsigned char)(a[i] >> (56 - 8 * j));
+}
+
+/* Big-endian 32 bytes to a field element; 1 when the value is below p. */
+static uint64_t fe_from_bytes(fe r, const unsigned char *s)
+{
+	uint64_t t[4], below = limbs_from_bytes(t, s, P);
+
+	fe_mul(r, t, R2); /* into Montgomery form */
+	return below;
 }
 
 static void fe_to_bytes(unsigned char *s, const fe a)
@@ -362,9 +374,7 @@ static void fe_to_bytes(unsigned char *s, const fe a)
 	fe t;
 
 	fe_mul(t, a, one); /* out of Montgomery form */
-	for (int i = 0; i < 4; i++)
-		for (int j = 0; j < 8; j++)
-			s[(3 - i) * 8 + j] = (unsigned char)(t[i] >> (56 - 8 * j));
+	limbs_to_bytes(s, t);
 }
 
 static void fe_select(fe r, const fe a, uint64_t m) /* r = m ? a : r */
@@ -792,30 +802,6 @@ static void sc_inv(sc r, const sc a)
 	wipe(x, sizeof x);
 }
 
-/* Big-endian 32 bytes to limbs; 1 when the value is below n. */
-static uint64_t sc_from_bytes(sc r, const unsigned char *s)
-{
-	uint64_t borrow = 0;
-
-	for (int i = 0; i < 4; i++) {
-		uint64_t w = 0;
-
-		for (int j = 0; j < 8; j++)
-			w = w << 8 | s[(3 - i) * 8 + j];
-		r[i] = w;
-	}
-	for (int i = 0; i < 4; i++)
-		(void)sbb(r[i], N[i], &borrow);
-	return borrow;
-}
-
-static void sc_to_bytes(unsigned char *s, const sc a)
-{
-	for (int i = 0; i < 4; i++)
-		for (int j = 0; j < 8; j++)
-			s[(3 - i) * 8 + j] = (unsigned char)(a[i] >> (56 - 8 * j));
-}
-
 /* The hash as an integer modulo n: its leftmost 256 bits (SEC 1 4.1.3). */
 static void sc_from_hash(sc r, const void *hash, size_t len)
 {
@@ -824,7 +810,7 @@ static void sc_from_hash(sc r, const void *hash, size_t len)
 	if (len > 32)
 		len = 32;
 	memcpy(h + 32 - len, hash, len);
-	(void)sc_from_bytes(r, h);
+	(void)limbs_from_bytes(r, h, N);
 	sub_if_above(r, r, 0, N);
 }
 
@@ -847,24 +833,24 @@ size_t p256_ecdsa_sign(const br_hash_class *hf, const void *hash, const br_ec_pr
 	if (sk->curve != BR_EC_secp256r1 || sk->xlen > 32)
 		goto out;
 	memcpy(buf + 32 - sk->xlen, sk->x, sk->xlen);
-	if (!sc_from_bytes(x, buf) || sc_is_zero(x))
+	if (!limbs_from_bytes(x, buf, N) || sc_is_zero(x))
 		goto out;
 	/* RFC 6979 k: HMAC_DRBG seeded with the key and the reduced hash */
 	sc_from_hash(e, hash, hlen);
-	sc_to_bytes(buf + 32, e);
+	limbs_to_bytes(buf + 32, e);
 	br_hmac_drbg_init(&drbg, hf, buf, 64);
 	do {
 		br_hmac_drbg_generate(&drbg, buf, 32);
-	} while (!sc_from_bytes(k, buf) || sc_is_zero(k));
+	} while (!limbs_from_bytes(k, buf, N) || sc_is_zero(k));
 	/* r = x(kG) mod n; x(kG) < p < 2n */
 	pt_mulgen(&rp, buf);
 	if (!pt_encode(buf, &rp))
 		goto out;
-	(void)sc_from_bytes(t, buf + 1);
+	(void)limbs_from_bytes(t, buf + 1, N);
 	sub_if_above(t, t, 0, N);
 	if (sc_is_zero(t))
 		goto out;
-	sc_to_bytes(sig, t);
+	limbs_to_bytes(sig, t);
 	/* s = (e + r*x)/k */
 	sc_mul(t, t, x);
 	sc_mul(t, t, RN2);
@@ -876,7 +862,7 @@ size_t p256_ecdsa_sign(const br_hash_class *hf, const void *hash, const br_ec_pr
 	sc_mul(t, t, k);
 	if (sc_is_zero(t))
 		goto out;
-	sc_to_bytes((unsigned char *)sig + 32, t);
+	limbs_to_bytes((unsigned char *)sig + 32, t);
 	ret = 64;
 out:
 	wipe(x, sizeof x);
@@ -915,17 +901,18 @@ uint32_t p256_ecdsa_vrfy(const void *hash, size_t hash_len, const br_ec_public_k
 		return 0;
 	memcpy(rs + 32 - half, s8, half);
 	memcpy(rs + 64 - half, s8 + half, half);
-	if (!sc_from_bytes(r, rs) || !sc_from_bytes(s, rs + 32) || sc_is_zero(r) || sc_is_zero(s))
+	if (!limbs_from_bytes(r, rs, N) || !limbs_from_bytes(s, rs + 32, N) || sc_is_zero(r) ||
+	    sc_is_zero(s))
 		return 0;
 	/* u1 G + u2 Q with u1 = e/s, u2 = r/s */
 	sc_from_hash(e, hash, hash_len);
 	sc_mul(w, s, RN2);
 	sc_inv(w, w);
 	sc_mul(e, e, w);
-	sc_to_bytes(u, e);
+	limbs_to_bytes(u, e);
 	pt_mulgen(&sum, u);
 	sc_mul(w, r, w);
-	sc_to_bytes(u, w);
+	limbs_to_bytes(u, w);
 	pt_mul(&q, &q, u, 32);
 	pt_add(&sum, &sum, &q, 1);
 	if (fe_is_zero(sum.z))
@@ -936,7 +923,7 @@ uint32_t p256_ecdsa_vrfy(const void *hash, size_t hash_len, const br_ec_public_k
 		return 1;
 	for (int i = 0; i < 4; i++)
 		r[i] = adc(r[i], N[i], &carry);
-	sc_to_bytes(rs, r);
+	limbs_to_bytes(rs, r);
 	if (carry == 0 && x_equals(rs, &sum, zz))
 		return 1;
 	return 0;
