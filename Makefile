@@ -5,7 +5,7 @@
 #   make demo       installs what is missing, builds, issues a certificate from a local Pebble
 #   make lint       cppcheck and clang-tidy
 
-SRCS    := util.c pem.c json.c jws.c p256.c key.c cert.c resolve.c trust.c http.c store.c challenge.c acme.c issue.c renew.c
+SRCS    := util.c pem.c json.c jws.c key.c cert.c resolve.c trust.c http.c store.c challenge.c acme.c issue.c renew.c
 MAIN    := main.c
 HDRS    := $(SRCS:.c=.h)
 CC      ?= cc
@@ -39,11 +39,6 @@ $(BUILD)/unit: $(SRCS) $(HDRS) test/unit.c Makefile | $(BUILD)
 
 $(BUILD)/unit-san: $(SRCS) $(HDRS) test/unit.c Makefile | $(BUILD)
 	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) -DPICOACME_TEST -I. -o $@ $(SRCS) test/unit.c $(LIBS)
-
-# The portable C arithmetic that 64-bit hosts other than x86_64 (aarch64
-# routers) run, tested here without the x86_64 assembly.
-$(BUILD)/unit-c: $(SRCS) $(HDRS) test/unit.c Makefile | $(BUILD)
-	$(CC) $(WARN) -Werror $(DEFS) -O2 -g -DPICOACME_TEST -DPICOACME_NO_ASM -I. -o $@ $(SRCS) test/unit.c $(LIBS)
 
 $(BUILD):
 	mkdir -p $@
@@ -180,12 +175,12 @@ cross: deps-static
 
 # ---- tests ----
 test: deps-test
-	@$(MAKE) --no-print-directory $(BUILD)/unit $(BUILD)/unit-san $(BUILD)/unit-c $(BUILD)/picoacme-test picoacme \
+	@$(MAKE) --no-print-directory $(BUILD)/unit $(BUILD)/unit-san $(BUILD)/picoacme-test picoacme \
 		$(addprefix $(BUILD)/fuzz-,$(addsuffix -replay,$(FUZZ_TARGETS)))
 	@test/run.sh
 
-unit: $(BUILD)/unit $(BUILD)/unit-san $(BUILD)/unit-c
-	$(BUILD)/unit && $(BUILD)/unit-san && $(BUILD)/unit-c
+unit: $(BUILD)/unit $(BUILD)/unit-san
+	$(BUILD)/unit && $(BUILD)/unit-san
 
 demo: deps-test picoacme
 	test/demo.sh

@@ -362,12 +362,12 @@ static void tls_client_setup(struct http_client *c)
 		br_x509_minimal_set_hash(xc, hashes[i].id, hashes[i].impl);
 	}
 	br_x509_minimal_set_rsa(xc, &br_rsa_i31_pkcs1_vrfy);
-	br_x509_minimal_set_ecdsa(xc, &key_ec, key_ecdsa_vrfy_asn1);
+	br_x509_minimal_set_ecdsa(xc, &br_ec_all_m31, &br_ecdsa_i31_vrfy_asn1);
 	br_ssl_engine_set_x509(eng, &c->tx.vtable);
 	br_ssl_client_set_rsapub(cc, &br_rsa_i31_public);
 	br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
-	br_ssl_engine_set_ecdsa(eng, key_ecdsa_vrfy_asn1);
-	br_ssl_engine_set_ec(eng, &key_ec);
+	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
+	br_ssl_engine_set_ec(eng, &br_ec_all_m31);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);

@@ -1,7 +1,6 @@
 /* key.c - see key.h. The struct key holds pointers into its own buffers,
  * so it is never copied by value. */
 #include "key.h"
-#include "p256.h"
 #include "pem.h"
 #include "util.h"
 
@@ -34,69 +33,6 @@ const char *key_type_name(enum key_type type)
 		if (key_types[i].type == type)
 			return key_types[i].name;
 	return "?";
-}
-
-static const br_ec_impl *curve_impl(int curve)
-{
-#ifdef P256_64
-	return curve == BR_EC_secp256r1 ? &p256_ec64 : &br_ec_prime_i31;
-#else
-	return curve == BR_EC_secp256r1 ? &br_ec_p256_m31 : &br_ec_prime_i31;
-#endif
-}
-
-static const unsigned char *ec_generator(int curve, size_t *len)
-{
-	return curve_impl(curve)->generator(curve, len);
-}
-
-static const unsigned char *ec_order(int curve, size_t *len)
-{
-	return curve_impl(curve)->order(curve, len);
-}
-
-static size_t ec_xoff(int curve, size_t *len)
-{
-	return curve_impl(curve)->xoff(curve, len);
-}
-
-static uint32_t ec_mul(unsigned char *g, size_t glen, const unsigned char *x, size_t xlen, int curve)
-{
-	return curve_impl(curve)->mul(g, glen, x, xlen, curve);
-}
-
-static size_t ec_mulgen(unsigned char *r, const unsigned char *x, size_t xlen, int curve)
-{
-	return curve_impl(curve)->mulgen(r, x, xlen, curve);
-}
-
-static uint32_t ec_muladd(unsigned char *a, const unsigned char *b, size_t len,
-			  const unsigned char *x, size_t xlen, const unsigned char *y, size_t ylen,
-			  int curve)
-{
-	return curve_impl(curve)->muladd(a, b, len, x, xlen, y, ylen, curve);
-}
-
-const br_ec_impl key_ec = {
-	(uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_secp384r1,
-	ec_generator, ec_order, ec_xoff, ec_mul, ec_mulgen, ec_muladd,
-};
-
-uint32_t key_ecdsa_vrfy_asn1(const br_ec_impl *impl, const void *hash, size_t hash_len,
-			     const br_ec_public_key *pk, const void *sig, size_t sig_len)
-{
-#ifdef P256_64
-	unsigned char raw[132]; /* as BearSSL's own: halves up to 66 bytes */
-
-	if (pk->curve == BR_EC_secp256r1) {
-		if (sig_len > sizeof raw)
-			return 0;
-		memcpy(raw, sig, sig_len);
-		sig_len = br_ecdsa_asn1_to_raw(raw, sig_len);
-		return sig_len != 0 && p256_ecdsa_vrfy(hash, hash_len, pk, raw, sig_len);
-	}
-#endif
-	return br_ecdsa_i31_vrfy_asn1(impl, hash, hash_len, pk, sig, sig_len);
 }
 
 static int is_ec(enum key_type t) { return t == KEY_EC256 || t == KEY_EC384; }
@@ -169,9 +105,9 @@ int key_generate(struct key *k, enum key_type type)
 	if (is_ec(type)) {
 		int curve = type == KEY_EC256 ? BR_EC_secp256r1 : BR_EC_secp384r1;
 
-		if (br_ec_keygen(r, &key_ec, &k->ec_sk, k->priv, curve) == 0)
+		if (br_ec_keygen(r, &br_ec_all_m31, &k->ec_sk, k->priv, curve) == 0)
 			goto out;
-		if (br_ec_compute_pub(&key_ec, &k->ec_pk, k->pub, &k->ec_sk) == 0)
+		if (br_ec_compute_pub(&br_ec_all_m31, &k->ec_pk, k->pub, &k->ec_sk) == 0)
 			goto out;
 	} else {
 		br_rsa_keygen gen = &br_rsa_i31_keygen;
@@ -259,7 +195,7 @@ static int adopt_ec(struct key *k, const br_ec_private_key *sk)
 	k->ec_sk.curve = sk->curve;
 	k->ec_sk.x = k->priv;
 	k->ec_sk.xlen = sk->xlen;
-	if (br_ec_compute_pub(&key_ec, &k->ec_pk, k->pub, &k->ec_sk) == 0)
+	if (br_ec_compute_pub(&br_ec_all_m31, &k->ec_pk, k->pub, &k->ec_sk) == 0)
 		return -1;
 	return 0;
 }
@@ -371,12 +307,7 @@ static int sign_hash(const struct key *k, const unsigned char *h, size_t hlen,
 		/* raw r||s, or DER: two INTEGERs with possible sign bytes */
 		if (cap < (asn1 ? 2 * clen + 9 : 2 * clen))
 			return -1;
-#ifdef P256_64
-		if (k->type == KEY_EC256)
-			n = p256_ecdsa_sign(hash_of(k), h, &k->ec_sk, sig);
-		else
-#endif
-			n = br_ecdsa_i31_sign_raw(&key_ec, hash_of(k), h, &k->ec_sk, sig);
+		n = br_ecdsa_i31_sign_raw(&br_ec_all_m31, hash_of(k), h, &k->ec_sk, sig);
 		if (n != 0 && asn1)
 			n = br_ecdsa_raw_to_asn1(sig, n);
 		return n == 0 ? -1 : (int)n;

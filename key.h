@@ -26,15 +26,6 @@ struct key {
 	unsigned char pub[BR_RSA_KBUF_PUB_SIZE(4096)];
 };
 
-/* The elliptic curves picoacme uses (P-256, P-384) and nothing else, for
- * keys, signatures and TLS: br_ec_all_m31 would also link Curve25519. */
-extern const br_ec_impl key_ec;
-
-/* br_ecdsa_vrfy (DER signatures) for TLS and X.509 with key_ec: P-256 by
- * p256.c where it is built, anything else by BearSSL's i31 code. */
-uint32_t key_ecdsa_vrfy_asn1(const br_ec_impl *impl, const void *hash, size_t hash_len,
-			     const br_ec_public_key *pk, const void *sig, size_t sig_len);
-
 /* Parses "ec256", "ec384", "rsa2048", "rsa3072", "rsa4096".
  * Returns 0, or -1 for an unknown name. */
 int key_type_parse(const char *name, enum key_type *type);

@@ -1,7 +1,6 @@
 #!/bin/bash
-# The whole suite behind `make test`: unit tests in a plain -Werror build, in
-# an ASan+UBSan build and with the portable C arithmetic instead of the
-# x86_64 assembly, then the end-to-end tests against Pebble with the
+# The whole suite behind `make test`: unit tests in a plain -Werror build and
+# in an ASan+UBSan build, then the end-to-end tests against Pebble with the
 # sanitizer build of picoacme and a smoke run with the plain binary.
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -38,7 +37,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 suite "unit (plain, -Werror)" build/unit
 suite "unit (ASan+UBSan)" build/unit-san
-suite "unit (portable C arithmetic, no x86_64 assembly)" build/unit-c
 fuzz_replay() {
 	local p=0 f=0 t
 	for t in json http pem dns; do

@@ -7,7 +7,6 @@
 #include "json.h"
 #include "jws.h"
 #include "key.h"
-#include "p256.h"
 #include "pem.h"
 #include "store.h"
 #include "trust.h"
@@ -873,8 +872,7 @@ static void test_ari_cert_id(void)
 	CHECK(cert_ari_id(der, 10, id, sizeof id) == -1);
 }
 
-/* ---- P-256 on 64-bit limbs: RFC 6979 vectors, and differential against
- * BearSSL's br_ec_p256_m31 ---- */
+/* ---- RFC 6979 A.2.5 vectors through BearSSL's ECDSA as picoacme links it ---- */
 
 static void hex_to(unsigned char *out, const char *hex)
 {
@@ -916,187 +914,14 @@ static void test_p256_rfc6979(const br_ec_impl *impl)
 		CHECK(br_ecdsa_i31_sign_raw(impl, &br_sha256_vtable, h, &sk, sig) == 64 &&
 		      memcmp(sig, rs, 64) == 0);
 		CHECK(br_ecdsa_i31_vrfy_raw(impl, h, 32, &pk, sig, 64) == 1);
-#ifdef P256_64
-		memset(sig, 0, sizeof sig);
-		CHECK(p256_ecdsa_sign(&br_sha256_vtable, h, &sk, sig) == 64 &&
-		      memcmp(sig, rs, 64) == 0);
-		CHECK(p256_ecdsa_vrfy(h, 32, &pk, sig, 64) == 1);
-		sig[63] ^= 1;
-		CHECK(p256_ecdsa_vrfy(h, 32, &pk, sig, 64) == 0);
-		sig[63] ^= 1;
-#endif
 		sig[10] ^= 1;
 		CHECK(br_ecdsa_i31_vrfy_raw(impl, h, 32, &pk, sig, 64) == 0);
 	}
 }
 
-#ifdef P256_64
-/* ECDSA by p256.c against BearSSL's i31 ECDSA as the oracle: RFC 6979
- * makes signatures deterministic, so they must match byte for byte. */
-static void test_p256_ecdsa(void)
+static void test_ecdsa_rfc6979(void)
 {
-	/* A signature whose x(u1 G + u2 Q) is r + n (r = 3): the rare branch. */
-	static const char *q_hex = "0c60ba38e2c23882d16504f35f58c106f041a3ac0c5cbebb7f7c9251bcc169bf"
-				   "92b68cf1c56cd0f2d76f1be9e83f04cb1e55ccfcc51b992beb518c8c3cbe2ae6";
-	const br_ec_impl *impl = &key_ec;
-	br_hmac_drbg_context rng;
-	unsigned char x[32], pub[65], h[64], sig[64], ref[64], der[80];
-	br_ec_private_key sk = { BR_EC_secp256r1, x, 32 };
-	br_ec_public_key pk = { BR_EC_secp256r1, pub, 65 };
-	static const size_t hlens[] = { 20, 32, 48, 64 };
-	int bad = 0;
-	size_t dlen;
-
-	br_hmac_drbg_init(&rng, &br_sha256_vtable, "p256 ecdsa", 10);
-	for (int i = 0; i < 100; i++) {
-		const br_hash_class *hf = i % 2 ? &br_sha384_vtable : &br_sha256_vtable;
-		size_t hl = hlens[i % 4];
-
-		br_hmac_drbg_generate(&rng, x, 32);
-		br_hmac_drbg_generate(&rng, h, sizeof h);
-		x[0] &= i % 3 ? 0xff : 0x00; /* short keys too; never above n here */
-		if (x[0] == 0xff)
-			x[0] = 0xfe;
-		CHECK(impl->mulgen(pub, x, 32, BR_EC_secp256r1) == 65);
-		bad += p256_ecdsa_sign(hf, h, &sk, sig) != 64;
-		bad += br_ecdsa_i31_sign_raw(impl, hf, h, &sk, ref) != 64;
-		bad += memcmp(sig, ref, 64) != 0;
-		bad += p256_ecdsa_vrfy(h, hl, &pk, sig, 64) != br_ecdsa_i31_vrfy_raw(impl, h, hl, &pk, sig, 64);
-		bad += p256_ecdsa_vrfy(h, 32, &pk, sig, 64) != 1;
-		h[i % 32] ^= 0x80;
-		bad += p256_ecdsa_vrfy(h, 32, &pk, sig, 64) != 0;
-		h[i % 32] ^= 0x80;
-		memcpy(der, sig, 64);
-		dlen = br_ecdsa_raw_to_asn1(der, 64);
-		bad += key_ecdsa_vrfy_asn1(impl, h, 32, &pk, der, dlen) != 1;
-		der[dlen - 1] ^= 1;
-		bad += key_ecdsa_vrfy_asn1(impl, h, 32, &pk, der, dlen) != 0;
-	}
-	CHECK(bad == 0);
-	/* r or s zero, equal to n, or above; halves of odd or long length */
-	memcpy(ref, sig, 64);
-	memset(sig, 0, 32);
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, sig, 64) == 0);
-	memcpy(sig, ref, 64);
-	memcpy(sig + 32, impl->order(BR_EC_secp256r1, &dlen), 32);
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, sig, 64) == 0);
-	memset(sig, 0xff, 32);
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, sig, 64) == 0);
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, ref, 63) == 0);
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, der, 66) == 0);
-	/* not a point on the curve; another curve */
-	pub[64] ^= 1;
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, ref, 64) == 0);
-	pub[64] ^= 1;
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, ref, 64) == 1);
-	pk.curve = BR_EC_secp384r1;
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, ref, 64) == 0);
-	sk.curve = BR_EC_secp384r1;
-	CHECK(p256_ecdsa_sign(&br_sha256_vtable, h, &sk, sig) == 0);
-	/* keys 0 and n */
-	sk.curve = BR_EC_secp256r1;
-	memset(x, 0, 32);
-	CHECK(p256_ecdsa_sign(&br_sha256_vtable, h, &sk, sig) == 0);
-	memcpy(x, impl->order(BR_EC_secp256r1, &dlen), 32);
-	CHECK(p256_ecdsa_sign(&br_sha256_vtable, h, &sk, sig) == 0);
-	/* x = r + n; r encoded short (one byte a half) and as DER */
-	pk.curve = BR_EC_secp256r1;
-	pub[0] = 4;
-	hex_to(pub + 1, q_hex);
-	hex_to(h, "2e927406cefb072b14df4b4b826e763b5f3f75c04e38f6589c3cee1a8922d039");
-	memset(sig, 0, 32);
-	sig[31] = 3;
-	hex_to(sig + 32, "dff31ca1e8ad6673c489d5a53d6728776e2586e40fc1177281a73cf3785303cf");
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, sig, 64) == 1);
-	CHECK(br_ecdsa_i31_vrfy_raw(impl, h, 32, &pk, sig, 64) == 1);
-	memcpy(der, sig, 64);
-	dlen = br_ecdsa_raw_to_asn1(der, 64);
-	CHECK(dlen == 40 && key_ecdsa_vrfy_asn1(impl, h, 32, &pk, der, dlen) == 1);
-	sig[31] = 4;
-	CHECK(p256_ecdsa_vrfy(h, 32, &pk, sig, 64) == 0);
-}
-#endif
-
-static void test_p256_64(void)
-{
-#ifdef P256_64
-	const br_ec_impl *fast = &p256_ec64, *ref = &br_ec_p256_m31;
-	const int c = BR_EC_secp256r1;
-	br_hmac_drbg_context rng;
-	unsigned char k[32], k2[32], a[65], b[65], ra[65], rb[65], g[65];
-	size_t nlen, glen;
-	const unsigned char *n = ref->order(c, &nlen);
-	int mismatches = 0;
-	uint32_t rf, rr;
-
-	test_p256_rfc6979(fast);
-	test_p256_rfc6979(ref); /* the vectors themselves are right */
-	test_p256_ecdsa();
-#ifdef P256_ASM
-	CHECK(p256_asm_mismatches(200000, 0x9e3779b97f4a7c15u) == 0);
-#endif
-	CHECK(nlen == 32 && memcmp(fast->order(c, &glen), n, 32) == 0 && glen == 32);
-	CHECK(memcmp(fast->generator(c, &glen), ref->generator(c, &nlen), 65) == 0 && glen == 65);
-	CHECK(fast->xoff(c, &glen) == 1 && glen == 32);
-	memcpy(g, ref->generator(c, &glen), 65);
-	br_hmac_drbg_init(&rng, &br_sha256_vtable, "p256 differential", 17);
-	for (int i = 0; i < 200; i++) {
-		br_hmac_drbg_generate(&rng, k, 32);
-		br_hmac_drbg_generate(&rng, k2, 32);
-		k[0] &= 0x7f; /* below the order */
-		k2[0] &= i % 2 ? 0x7f : 0x00;
-		if (i == 0) { /* the extremes: 1 and n-1 */
-			memset(k, 0, 32);
-			k[31] = 1;
-			memcpy(k2, n, 32);
-			k2[31]--;
-		}
-		mismatches += fast->mulgen(ra, k, 32, c) != 65 || ref->mulgen(rb, k, 32, c) != 65 ||
-			      memcmp(ra, rb, 65) != 0;
-		/* a random point times a random scalar */
-		memcpy(a, ra, 65);
-		memcpy(b, ra, 65);
-		mismatches += fast->mul(a, 65, k2, 32, c) != 1 || ref->mul(b, 65, k2, 32, c) != 1 ||
-			      memcmp(a, b, 65) != 0;
-		/* k*P + k2*G and k*P + k2*Q */
-		/* (first round: G + (n-1)G, infinity, an error in both) */
-		memcpy(a, ra, 65);
-		memcpy(b, ra, 65);
-		rf = fast->muladd(a, NULL, 65, k, 32, k2, 32, c);
-		rr = ref->muladd(b, NULL, 65, k, 32, k2, 32, c);
-		mismatches += rf != rr || rf != (i != 0) || (rf && memcmp(a, b, 65) != 0);
-		memcpy(a, g, 65);
-		memcpy(b, g, 65);
-		rf = fast->muladd(a, ra, 65, k2, 32, k, 32, c);
-		rr = ref->muladd(b, ra, 65, k2, 32, k, 32, c);
-		mismatches += rf != rr || rf != (i != 0) || (rf && memcmp(a, b, 65) != 0);
-	}
-	CHECK(mismatches == 0);
-	/* 1*G + 1*G doubles; 1*G + (n-1)*G is the point at infinity: an error. */
-	memset(k, 0, 32);
-	k[31] = 1;
-	memcpy(a, g, 65);
-	memcpy(b, g, 65);
-	CHECK(fast->muladd(a, NULL, 65, k, 32, k, 32, c) == 1 &&
-	      ref->muladd(b, NULL, 65, k, 32, k, 32, c) == 1 && memcmp(a, b, 65) == 0);
-	memcpy(k2, n, 32);
-	k2[31]--;
-	memcpy(a, g, 65);
-	CHECK(fast->muladd(a, NULL, 65, k, 32, k2, 32, c) == 0);
-	/* Points off the curve, with a coordinate >= p, or badly framed. */
-	memcpy(a, g, 65);
-	a[64] ^= 1;
-	CHECK(fast->mul(a, 65, k, 32, c) == 0);
-	memcpy(a, g, 65);
-	memset(a + 1, 0xff, 32);
-	CHECK(fast->mul(a, 65, k, 32, c) == 0);
-	memcpy(a, g, 65);
-	a[0] = 2;
-	CHECK(fast->mul(a, 65, k, 32, c) == 0);
-	CHECK(fast->mul(g, 64, k, 32, c) == 0);
-#else
-	test_p256_rfc6979(&br_ec_p256_m31);
-#endif
+	test_p256_rfc6979(&br_ec_all_m31);
 }
 
 /* ---- the streaming PEM reader ---- */
@@ -1562,7 +1387,7 @@ int main(void)
 	RUN(test_retry_after);
 	RUN(test_dns_response);
 	RUN(test_hosts_lookup);
-	RUN(test_p256_64);
+	RUN(test_ecdsa_rfc6979);
 	RUN(test_pem_reader);
 	RUN(test_trust_anchors);
 	printf("unit: %d passed, %d failed\n", tests_passed, tests_failed);
