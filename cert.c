@@ -92,13 +92,7 @@ int chain_to_pem(const struct chain *ch, int first, int count, char *out, size_t
 
 /* ---- DER reading ---- */
 
-struct der_in {
-	const unsigned char *p;
-	size_t len;
-};
-
-/* Reads one TLV from in (advancing it) into *tag and *val. 0 or -1. */
-static int der_next(struct der_in *in, unsigned char *tag, struct der_in *val)
+int der_next(struct der_in *in, unsigned char *tag, struct der_in *val)
 {
 	size_t l, hl = 2;
 
@@ -127,8 +121,7 @@ static int der_next(struct der_in *in, unsigned char *tag, struct der_in *val)
 	return 0;
 }
 
-/* Enters the element of the given tag; -1 if the next element differs. */
-static int der_enter(struct der_in *in, unsigned char want, struct der_in *val)
+int der_enter(struct der_in *in, unsigned char want, struct der_in *val)
 {
 	unsigned char tag;
 
@@ -256,29 +249,42 @@ static int find_extension(struct der_in tbs, const unsigned char *oid_want, size
 	return 0;
 }
 
-int cert_has_dns_name(const unsigned char *der, size_t len, const char *name)
+/* 1 if the subjectAltName has a GeneralName of this tag whose value is
+ * val (ASCII case-insensitively when fold), 0 if not, -1 if malformed. */
+static int san_has(const unsigned char *der, size_t len, unsigned char want,
+		   const void *val, size_t vlen, int fold)
 {
 	static const unsigned char OID_SAN[] = { 0x55, 0x1d, 0x11 };
-	struct der_in tbs, val, names, gn;
+	struct der_in tbs, ext, names, gn;
 	struct cert_info ci;
 	unsigned char tag;
-	size_t nl = strlen(name);
 	int rc;
 
 	if (tbs_open(der, len, &tbs, &ci) < 0)
 		return -1;
-	rc = find_extension(tbs, OID_SAN, sizeof OID_SAN, &val);
+	rc = find_extension(tbs, OID_SAN, sizeof OID_SAN, &ext);
 	if (rc <= 0)
 		return rc;
-	if (der_enter(&val, 0x30, &names) < 0)
+	if (der_enter(&ext, 0x30, &names) < 0)
 		return -1;
 	while (names.len > 0) {
 		if (der_next(&names, &tag, &gn) < 0)
 			return -1;
-		if (tag == 0x82 && gn.len == nl && strncasecmp((const char *)gn.p, name, nl) == 0)
+		if (tag == want && gn.len == vlen &&
+		    (fold ? strncasecmp((const char *)gn.p, val, vlen) : memcmp(gn.p, val, vlen)) == 0)
 			return 1;
 	}
 	return 0;
+}
+
+int cert_has_dns_name(const unsigned char *der, size_t len, const char *name)
+{
+	return san_has(der, len, 0x82, name, strlen(name), 1);
+}
+
+int cert_has_ip_address(const unsigned char *der, size_t len, const unsigned char *ip, size_t iplen)
+{
+	return san_has(der, len, 0x87, ip, iplen, 0);
 }
 
 int cert_ids(const unsigned char *der, size_t len, struct cert_ids *ids)

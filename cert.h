@@ -40,6 +40,10 @@ int cert_validity(const unsigned char *der, size_t len, struct cert_info *ci);
  * case-insensitively) to name, 0 if not, -1 if the DER is malformed. */
 int cert_has_dns_name(const unsigned char *der, size_t len, const char *name);
 
+/* 1 if the subjectAltName has iPAddress equal to ip (4 or 16 bytes, network
+ * order), 0 if not, -1 if the DER is malformed. */
+int cert_has_ip_address(const unsigned char *der, size_t len, const unsigned char *ip, size_t iplen);
+
 /* Identifiers of a certificate. Pointers point into the DER. */
 struct cert_ids {
 	const unsigned char *serial; /* INTEGER content bytes, as encoded */
@@ -59,6 +63,19 @@ int cert_ari_id(const unsigned char *der, size_t len, char *out, size_t cap);
 /* 1 if the certificate's public key is k's public key, 0 if not or if the
  * certificate cannot be decoded. */
 int cert_key_matches(const unsigned char *der, size_t len, const struct key *k);
+
+/* A DER reader over caller's bytes: definite lengths of up to 3 bytes, low
+ * tag numbers only. */
+struct der_in {
+	const unsigned char *p;
+	size_t len;
+};
+
+/* Reads one TLV from in (advancing it) into *tag and *val. 0 or -1. */
+int der_next(struct der_in *in, unsigned char *tag, struct der_in *val);
+
+/* Enters the element of the given tag; -1 if the next element differs. */
+int der_enter(struct der_in *in, unsigned char want, struct der_in *val);
 
 /* Seconds since the epoch for a DER UTCTime (tag 0x17) or GeneralizedTime
  * (0x18) value; -1 if malformed. Exposed for tests. */

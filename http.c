@@ -4,6 +4,7 @@
 #include "resolve.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -320,6 +321,8 @@ static const char *tls_error_text(int e)
 		return "server certificate expired or not yet valid (is the clock set?)";
 	case BR_ERR_X509_BAD_SERVER_NAME:
 		return "server certificate does not match the host name";
+	case BR_ERR_X509_BAD_SIGNATURE:
+		return "server certificate chain has a bad signature";
 	case BR_ERR_IO:
 		return "connection failed during TLS";
 	default:
@@ -333,7 +336,29 @@ static const char *tls_error_text(int e)
  * the few kilobytes an issuance encrypts. The X.509
  * engine keeps SHA-256/384/512 and P-256/P-384 (Let's Encrypt's ECDSA chains
  * need SHA-384 and P-384) and RSA. */
-static void tls_client_setup(struct http_client *c)
+const br_ecdsa_vrfy http_ecdsa_vrfy = &br_ecdsa_i31_vrfy_asn1;
+const br_rsa_pkcs1_vrfy http_rsa_vrfy = &br_rsa_i31_pkcs1_vrfy;
+const br_ec_impl *const http_ec = &br_ec_all_m31;
+
+static const struct {
+	int id;
+	const br_hash_class *impl;
+} tls_hashes[] = {
+	{ br_sha256_ID, &br_sha256_vtable },
+	{ br_sha384_ID, &br_sha384_vtable },
+	{ br_sha512_ID, &br_sha512_vtable },
+};
+
+void http_x509_setup(struct trust_x509 *x, struct trust_anchors *tas)
+{
+	trust_x509_init(x, tas);
+	for (size_t i = 0; i < sizeof tls_hashes / sizeof tls_hashes[0]; i++)
+		br_x509_minimal_set_hash(&x->minimal, tls_hashes[i].id, tls_hashes[i].impl);
+	br_x509_minimal_set_rsa(&x->minimal, http_rsa_vrfy);
+	br_x509_minimal_set_ecdsa(&x->minimal, http_ec, http_ecdsa_vrfy);
+}
+
+void http_tls_setup(struct http_client *c)
 {
 	static const uint16_t suites[] = {
 		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -341,33 +366,20 @@ static void tls_client_setup(struct http_client *c)
 		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
 	};
-	static const struct {
-		int id;
-		const br_hash_class *impl;
-	} hashes[] = {
-		{ br_sha256_ID, &br_sha256_vtable },
-		{ br_sha384_ID, &br_sha384_vtable },
-		{ br_sha512_ID, &br_sha512_vtable },
-	};
 	br_ssl_client_context *cc = &c->sc;
 	br_ssl_engine_context *eng = &cc->eng;
-	br_x509_minimal_context *xc = &c->tx.minimal;
 
 	br_ssl_client_zero(cc);
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
-	trust_x509_init(&c->tx, c->tas);
-	for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
-		br_ssl_engine_set_hash(eng, hashes[i].id, hashes[i].impl);
-		br_x509_minimal_set_hash(xc, hashes[i].id, hashes[i].impl);
-	}
-	br_x509_minimal_set_rsa(xc, &br_rsa_i31_pkcs1_vrfy);
-	br_x509_minimal_set_ecdsa(xc, &br_ec_all_m31, &br_ecdsa_i31_vrfy_asn1);
+	http_x509_setup(&c->tx, c->tas);
+	for (size_t i = 0; i < sizeof tls_hashes / sizeof tls_hashes[0]; i++)
+		br_ssl_engine_set_hash(eng, tls_hashes[i].id, tls_hashes[i].impl);
 	br_ssl_engine_set_x509(eng, &c->tx.vtable);
 	br_ssl_client_set_rsapub(cc, &br_rsa_i31_public);
-	br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
-	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
-	br_ssl_engine_set_ec(eng, &br_ec_all_m31);
+	br_ssl_engine_set_rsavrfy(eng, http_rsa_vrfy);
+	br_ssl_engine_set_ecdsa(eng, http_ecdsa_vrfy);
+	br_ssl_engine_set_ec(eng, http_ec);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
 	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
@@ -375,11 +387,24 @@ static void tls_client_setup(struct http_client *c)
 	br_ssl_engine_set_ghash(eng, &br_ghash_ctmul);
 }
 
+/* The address bytes of an IPv4 or IPv6 literal host into ip; its length
+ * (4 or 16), or 0 for a DNS name. */
+static size_t host_ip(const char *host, unsigned char ip[16])
+{
+	if (inet_pton(AF_INET, host, ip) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, host, ip) == 1)
+		return 16;
+	return 0;
+}
+
 static int tls_open(struct http_client *c, const struct url *u, const char *url)
 {
 	static struct resolved addrs;
 	int ret = -1, resume;
 	char why[128] = "no address";
+	unsigned char ip[16];
+	size_t iplen;
 
 	resume = strcmp(c->host, u->host) == 0 && strcmp(c->port, u->port) == 0;
 	if (resolve_host(u->host, (uint16_t)str_to_i64(u->port, NULL), c->deadline, &addrs, why,
@@ -400,10 +425,15 @@ static int tls_open(struct http_client *c, const struct url *u, const char *url)
 	}
 	c->connects++;
 	/* A fresh x509 engine per handshake; anchors are shared. */
-	tls_client_setup(c);
+	http_tls_setup(c);
 	br_ssl_engine_set_buffers_bidi(&c->sc.eng, c->ibuf, sizeof c->ibuf,
 				       c->obuf, sizeof c->obuf);
-	if (!br_ssl_client_reset(&c->sc, u->host, resume)) {
+	/* An IP literal is never sent as SNI (RFC 6066 §3); BearSSL matches
+	 * DNS names only, so the trust engine checks the iPAddress names. */
+	iplen = host_ip(u->host, ip);
+	if (iplen != 0)
+		trust_x509_expect_ip(&c->tx, ip, iplen);
+	if (!br_ssl_client_reset(&c->sc, iplen != 0 ? NULL : u->host, resume)) {
 		err("%s: TLS setup failed", url);
 		goto out;
 	}
@@ -855,12 +885,13 @@ int http_request(struct http_client *c, const char *method, const char *url,
 {
 	char cur[HTTP_MAX_URL];
 	int redirects = 0, attempts = 0, ret = -1;
-	struct url u;
+	struct url u, origin, next;
 
 	if (str_copy(cur, sizeof cur, url) < 0 || url_parse(cur, &u) < 0) {
 		err("%s: not a valid https:// URL", url);
 		return -1;
 	}
+	origin = u;
 	c->deadline = now_ms() + c->timeout_ms;
 	c->io_timed_out = 0;
 	for (;;) {
@@ -901,8 +932,17 @@ int http_request(struct http_client *c, const char *method, const char *url,
 				err("%s: too many redirects", url);
 				goto out;
 			}
-			if (str_copy(cur, sizeof cur, r->location) < 0 || url_parse(cur, &u) < 0)
+			/* Never off the origin the user configured: a CA's redirect
+			 * must not make the router fetch from elsewhere. */
+			if (url_parse(r->location, &next) < 0 || strcasecmp(next.host, origin.host) != 0 ||
+			    strcmp(next.port, origin.port) != 0) {
+				err("%s: redirect leaves the server's origin (to %s); not followed", cur,
+				    r->location);
 				goto out;
+			}
+			if (str_copy(cur, sizeof cur, r->location) < 0)
+				goto out;
+			u = next;
 			continue;
 		}
 		break;

@@ -88,12 +88,29 @@ struct http_client {
 	char hdr[HTTP_MAX_HEADER];
 };
 
+/* The verifiers and curves of the TLS engine and of X.509 validation,
+ * BearSSL's own: i31 ECDSA (DER), i31 RSA PKCS#1 v1.5, m31 curves. Named
+ * here so tests and fuzzers reach exactly these entry points. */
+extern const br_ecdsa_vrfy http_ecdsa_vrfy;
+extern const br_rsa_pkcs1_vrfy http_rsa_vrfy;
+extern const br_ec_impl *const http_ec;
+
+/* Sets x up to validate a server's chain over tas exactly as a connection
+ * does: SHA-256/384/512, the verifiers above. tas must outlive x. */
+void http_x509_setup(struct trust_x509 *x, struct trust_anchors *tas);
+
+/* Configures c's TLS client engine as every connection does (TLS 1.2,
+ * ECDHE with AES-GCM, the X.509 engine of http_x509_setup); buffers and the
+ * reset are left to the caller. Exposed for fuzzing the engine. */
+void http_tls_setup(struct http_client *c);
+
 /* Prepares a client (no connection yet). tas must outlive it. */
 void http_init(struct http_client *c, struct trust_anchors *tas);
 
 /* Sends one request and reads the whole response into r (r's body buffer
  * is reused). method is GET, HEAD or POST; content_type/body may be NULL;
- * accept may be NULL. GET follows up to 3 https:// redirects.
+ * accept may be NULL. GET follows up to 3 redirects that stay on the
+ * origin (host and port) of url; a redirect elsewhere is an error.
  * Returns 0 when a response was read (any status), or -1 with an error
  * naming the URL. */
 int http_request(struct http_client *c, const char *method, const char *url,

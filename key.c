@@ -1,6 +1,7 @@
 /* key.c - see key.h. The struct key holds pointers into its own buffers,
  * so it is never copied by value. */
 #include "key.h"
+#include "cert.h"
 #include "pem.h"
 #include "util.h"
 
@@ -124,21 +125,84 @@ out:
 
 /* ---- PEM in ---- */
 
+/* Largest private key DER kept to read the RSA public exponent from
+ * (RSA 4096 in PKCS#8 is about 2.4 KB). */
+#define KEY_MAX_DER 4096
+
+struct skey_sink {
+	br_skey_decoder_context dc;
+	unsigned char der[KEY_MAX_DER];
+	size_t len;
+	int too_long;
+};
+
 static void skey_push(void *ctx, const void *data, size_t len)
 {
-	br_skey_decoder_context *dc = ctx;
+	struct skey_sink *s = ctx;
 
 	/* Like BearSSL's other decoders, it must not be fed after failing. */
-	if (dc->err == 0)
-		br_skey_decoder_push(dc, data, len);
+	if (s->dc.err == 0)
+		br_skey_decoder_push(&s->dc, data, len);
+	if (len > sizeof s->der - s->len)
+		s->too_long = 1;
+	else if (!s->too_long) {
+		memcpy(s->der + s->len, data, len);
+		s->len += len;
+	}
 }
 
-static int adopt_rsa(struct key *k, const br_rsa_private_key *sk)
+/* The publicExponent of a PKCS#1 RSAPrivateKey, bare or inside PKCS#8:
+ * BearSSL's decoder drops it, and recomputing it from the primes works only
+ * when both are 3 mod 4 (as BearSSL's own generator makes them, and about
+ * one OpenSSL key in four). Returns it, or 0 if absent or not an odd value
+ * from 3 to 2^32-1. */
+static uint32_t rsa_exponent(const unsigned char *der, size_t len)
+{
+	struct der_in in = { der, len }, seq, v, alg, oct, n, e;
+	uint32_t x = 0;
+
+	if (der_enter(&in, 0x30, &seq) < 0 || der_enter(&seq, 0x02, &v) < 0)
+		return 0;
+	if (seq.len > 0 && seq.p[0] == 0x30) { /* PKCS#8: algorithm, then the key */
+		if (der_enter(&seq, 0x30, &alg) < 0 || der_enter(&seq, 0x04, &oct) < 0 ||
+		    der_enter(&oct, 0x30, &seq) < 0 || der_enter(&seq, 0x02, &v) < 0)
+			return 0;
+	}
+	if (der_enter(&seq, 0x02, &n) < 0 || der_enter(&seq, 0x02, &e) < 0)
+		return 0;
+	while (e.len > 0 && e.p[0] == 0) {
+		e.p++;
+		e.len--;
+	}
+	if (e.len == 0 || e.len > 4)
+		return 0;
+	for (size_t i = 0; i < e.len; i++)
+		x = x << 8 | e.p[i];
+	return x >= 3 && (x & 1) ? x : 0;
+}
+
+/* 1 if the public half (n, e) undoes a signature made with the private half:
+ * a key whose stored exponent does not belong to its primes is refused. */
+static int rsa_consistent(const struct key *k)
+{
+	static const unsigned char h[32] = { 0x70, 0x69, 0x63, 0x6f };
+	unsigned char sig[KEY_MAX_SIG], back[32];
+	int ok;
+
+	ok = k->rsa_pk.nlen <= sizeof sig &&
+	     br_rsa_i31_pkcs1_sign(BR_HASH_OID_SHA256, h, sizeof h, &k->rsa_sk, sig) == 1 &&
+	     br_rsa_i31_pkcs1_vrfy(sig, k->rsa_pk.nlen, BR_HASH_OID_SHA256, sizeof back, &k->rsa_pk,
+				   back) == 1 &&
+	     memcmp(back, h, sizeof h) == 0;
+	wipe(sig, sizeof sig);
+	return ok;
+}
+
+static int adopt_rsa(struct key *k, const br_rsa_private_key *sk, uint32_t e)
 {
 	size_t off = 0;
 	unsigned char *p = k->priv;
 	size_t nlen;
-	uint32_t e;
 	int bits;
 
 	if (sk->n_bitlen == 2048)
@@ -174,11 +238,10 @@ static int adopt_rsa(struct key *k, const br_rsa_private_key *sk)
 	modulus(k->pub, &k->rsa_sk);
 	k->rsa_pk.n = k->pub;
 	k->rsa_pk.nlen = nlen;
-	e = br_rsa_i31_compute_pubexp(&k->rsa_sk);
 	if (e == 0)
 		return -1;
 	rsa_set_e(k, e, nlen);
-	return 0;
+	return rsa_consistent(k) ? 0 : -1;
 }
 
 static int adopt_ec(struct key *k, const br_ec_private_key *sk)
@@ -203,12 +266,14 @@ static int adopt_ec(struct key *k, const br_ec_private_key *sk)
 int key_from_pem(struct key *k, const char *pem, size_t len)
 {
 	struct pem_reader pr;
-	br_skey_decoder_context dc;
+	static struct skey_sink sink; /* 4 KiB and more: not on the stack */
 	int in_key = 0, ret = -1, ev;
 
 	memset(k, 0, sizeof *k);
 	pem_init(&pr);
-	br_skey_decoder_init(&dc);
+	br_skey_decoder_init(&sink.dc);
+	sink.len = 0;
+	sink.too_long = 0;
 	while ((ev = pem_next(&pr, &pem, &len)) != PEM_NONE) {
 		if (ev == PEM_ERROR)
 			goto out;
@@ -220,19 +285,20 @@ int key_from_pem(struct key *k, const char *pem, size_t len)
 		     strcmp(pr.label, "RSA PRIVATE KEY") == 0)) {
 			in_key = 1;
 			pr.dest = skey_push;
-			pr.dest_ctx = &dc;
+			pr.dest_ctx = &sink;
 		}
 	}
 	goto out;
 decoded:
-	if (br_skey_decoder_last_error(&dc) != 0)
+	if (br_skey_decoder_last_error(&sink.dc) != 0)
 		goto out;
-	if (br_skey_decoder_key_type(&dc) == BR_KEYTYPE_EC)
-		ret = adopt_ec(k, br_skey_decoder_get_ec(&dc));
-	else if (br_skey_decoder_key_type(&dc) == BR_KEYTYPE_RSA)
-		ret = adopt_rsa(k, br_skey_decoder_get_rsa(&dc));
+	if (br_skey_decoder_key_type(&sink.dc) == BR_KEYTYPE_EC)
+		ret = adopt_ec(k, br_skey_decoder_get_ec(&sink.dc));
+	else if (br_skey_decoder_key_type(&sink.dc) == BR_KEYTYPE_RSA && !sink.too_long)
+		ret = adopt_rsa(k, br_skey_decoder_get_rsa(&sink.dc),
+				rsa_exponent(sink.der, sink.len));
 out:
-	wipe(&dc, sizeof dc);
+	wipe(&sink, sizeof sink);
 	wipe(&pr, sizeof pr);
 	if (ret < 0)
 		key_free(k);

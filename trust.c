@@ -1,5 +1,6 @@
 /* trust.c - see trust.h */
 #include "trust.h"
+#include "cert.h"
 #include "pem.h"
 #include "util.h"
 
@@ -490,6 +491,7 @@ static void tx_start_chain(const br_x509_class **ctx, const char *server_name)
 	struct trust_x509 *x = tx_of(ctx);
 
 	tx_sync(x);
+	x->leaf_len = 0;
 	x->minimal.vtable->start_chain(&x->minimal.vtable, server_name);
 }
 
@@ -507,6 +509,15 @@ static void tx_append(const br_x509_class **ctx, const unsigned char *buf, size_
 
 	/* Names first: BearSSL consults the anchors only after the subject. */
 	cert_names_push(&x->names, buf, len);
+	if (x->ip_len != 0 && x->minimal.num_certs == 0 && x->leaf_len <= sizeof x->leaf) {
+		/* Past the cap leaf_len says so, and the name check fails. */
+		if (len > sizeof x->leaf - x->leaf_len) {
+			x->leaf_len = sizeof x->leaf + 1;
+		} else {
+			memcpy(x->leaf + x->leaf_len, buf, len);
+			x->leaf_len += len;
+		}
+	}
 	x->minimal.vtable->append(&x->minimal.vtable, buf, len);
 }
 
@@ -520,8 +531,13 @@ static void tx_end_cert(const br_x509_class **ctx)
 static unsigned tx_end_chain(const br_x509_class **ctx)
 {
 	struct trust_x509 *x = tx_of(ctx);
+	unsigned rc = x->minimal.vtable->end_chain(&x->minimal.vtable);
 
-	return x->minimal.vtable->end_chain(&x->minimal.vtable);
+	if (rc == 0 && x->ip_len != 0 &&
+	    (x->leaf_len > sizeof x->leaf ||
+	     cert_has_ip_address(x->leaf, x->leaf_len, x->ip, x->ip_len) != 1))
+		rc = BR_ERR_X509_BAD_SERVER_NAME;
+	return rc;
 }
 
 static const br_x509_pkey *tx_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
@@ -540,5 +556,15 @@ void trust_x509_init(struct trust_x509 *x, struct trust_anchors *tas)
 {
 	x->vtable = &trust_x509_vtable;
 	x->tas = tas;
+	x->ip_len = 0;
+	x->leaf_len = 0;
 	br_x509_minimal_init(&x->minimal, &br_sha256_vtable, tas->ta, tas->n);
+}
+
+void trust_x509_expect_ip(struct trust_x509 *x, const unsigned char *ip, size_t len)
+{
+	if (len != 4 && len != 16)
+		len = 0;
+	memcpy(x->ip, ip, len);
+	x->ip_len = len;
 }

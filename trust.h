@@ -55,6 +55,10 @@ void cert_names_init(struct cert_names *w,
 		     void *ctx);
 void cert_names_push(struct cert_names *w, const void *data, size_t len);
 
+/* Largest server certificate whose iPAddress names can be checked (the
+ * leaf is kept only when the server is addressed by an IP literal). */
+#define TRUST_LEAF_MAX 8192
+
 /* An X.509 engine: br_x509_minimal over tas, which first loads from the CA
  * file the anchors named as issuer or subject by each certificate of the
  * chain. Configure x->minimal (hashes, RSA, ECDSA) after trust_x509_init;
@@ -64,8 +68,17 @@ struct trust_x509 {
 	br_x509_minimal_context minimal;
 	struct trust_anchors *tas;
 	struct cert_names names;
+	unsigned char ip[16]; /* the expected iPAddress name, when ip_len != 0 */
+	size_t ip_len;
+	size_t leaf_len;      /* bytes of the server's certificate seen so far */
+	unsigned char leaf[TRUST_LEAF_MAX];
 };
 
 void trust_x509_init(struct trust_x509 *x, struct trust_anchors *tas);
+
+/* Makes the chain valid only if the server's certificate names ip (4 or 16
+ * bytes, network order) as an iPAddress subjectAltName: BearSSL matches DNS
+ * names only. The chain must then be started with no server name. */
+void trust_x509_expect_ip(struct trust_x509 *x, const unsigned char *ip, size_t len);
 
 #endif

@@ -13,7 +13,7 @@ EABPEB=$TMP/pebble-eab
 RUN=$TMP/run
 rm -rf "$TMP"
 mkdir -p "$TMP"
-if ! test/fetch-pebble-sid.sh build >"$TMP/fetch.log" 2>&1; then
+if ! test/fetch-sid.sh build pebble >"$TMP/fetch.log" 2>&1; then
 	cat "$TMP/fetch.log"
 	echo "lifecycle: 0 passed, 1 failed"
 	exit 1

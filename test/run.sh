@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole suite behind `make test`: unit tests in a plain -Werror build and
-# in an ASan+UBSan build, then the end-to-end tests against Pebble with the
+# in an ASan+UBSan build, Wycheproof's signature vectors, the fuzz corpora,
+# then the end-to-end tests against Pebble with the
 # sanitizer build of picoacme and a smoke run with the plain binary.
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -37,9 +38,11 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 suite "unit (plain, -Werror)" build/unit
 suite "unit (ASan+UBSan)" build/unit-san
+suite "Wycheproof signature vectors through the TLS/X.509 verifiers (ASan+UBSan)" \
+	sh -c 'build/wycheproof <build/wycheproof.txt'
 fuzz_replay() {
 	local p=0 f=0 t
-	for t in json http pem dns; do
+	for t in $FUZZ_TARGETS; do
 		if build/fuzz-$t-replay fuzz/corpus/$t/*; then p=$((p + 1)); else f=$((f + 1)); echo "fuzz corpus $t: FAILED"; fi
 	done
 	echo "fuzz corpora: $p passed, $f failed"

@@ -573,6 +573,72 @@ static void test_key_pem_errors(void)
 	}
 }
 
+/* RSA keys made by OpenSSL: its primes are not always 3 mod 4, so the
+ * public exponent must come from the key's own encoding. Eight PKCS#8 keys
+ * (one in four would load if e were recomputed), one PKCS#1, one with e = 3;
+ * the modulus must be OpenSSL's, the key must sign; an encoding whose
+ * exponent does not belong to the primes is refused. */
+static void test_rsa_keys_from_openssl(void)
+{
+	static struct key k;
+	static char pem[8192], hex[1200], cmd[512], want[1200];
+	char path[128];
+	size_t len;
+	unsigned char sig[KEY_MAX_SIG];
+	FILE *f;
+
+	for (int i = 0; i < 10; i++) {
+		str_fmt(path, sizeof path, "%s/rsa%d.pem", tmpdir, i);
+		str_fmt(cmd, sizeof cmd,
+			"openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 %s -out %s 2>/dev/null%s",
+			i == 9 ? "-pkeyopt rsa_keygen_pubexp:3" : "", path,
+			i == 8 ? " && openssl rsa -traditional -in " : "");
+		if (i == 8)
+			str_fmt(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s -out %s 2>/dev/null", path, path);
+		CHECK(run_cmd(cmd) == 0);
+		f = fopen(path, "rb");
+		CHECK(f != NULL);
+		if (f == NULL)
+			return;
+		len = fread(pem, 1, sizeof pem - 1, f);
+		fclose(f);
+		CHECK(key_from_pem(&k, pem, len) == 0);
+		CHECK(i != 8 || strstr(pem, "BEGIN RSA PRIVATE KEY") != NULL);
+		CHECK(k.type == KEY_RSA2048 && k.rsa_pk.elen == (i == 9 ? 1u : 3u));
+		CHECK(key_sign(&k, "x", 1, sig, sizeof sig) == 256);
+		str_fmt(cmd, sizeof cmd, "openssl rsa -in %s -noout -modulus", path);
+		f = popen(cmd, "r");
+		CHECK(f != NULL && fgets(want, sizeof want, f) != NULL);
+		if (f)
+			pclose(f);
+		for (size_t j = 0; j < k.rsa_pk.nlen; j++) {
+			hex[2 * j] = "0123456789ABCDEF"[k.rsa_pk.n[j] >> 4];
+			hex[2 * j + 1] = "0123456789ABCDEF"[k.rsa_pk.n[j] & 15];
+		}
+		CHECK(strncmp(want, "Modulus=", 8) == 0 && strncmp(want + 8, hex, 512) == 0);
+		key_free(&k);
+	}
+	/* e = 65537 changed to 65539 in the PKCS#1 key: refused. */
+	str_fmt(cmd, sizeof cmd,
+		"cd %s && openssl rsa -in rsa8.pem -outform DER -out rsa8.der 2>/dev/null && "
+		"python3 -c \"import sys;d=open('rsa8.der','rb').read();"
+		"open('bad.der','wb').write(d.replace(bytes.fromhex('0203010001'),bytes.fromhex('0203010003'),1))\"",
+		tmpdir);
+	CHECK(run_cmd(cmd) == 0);
+	str_fmt(cmd, sizeof cmd,
+		"cd %s && { echo '-----BEGIN RSA PRIVATE KEY-----'; openssl base64 -in bad.der; "
+		"echo '-----END RSA PRIVATE KEY-----'; } >bad.pem && ! cmp -s rsa8.der bad.der", tmpdir);
+	CHECK(run_cmd(cmd) == 0);
+	str_fmt(path, sizeof path, "%s/bad.pem", tmpdir);
+	f = fopen(path, "rb");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	len = fread(pem, 1, sizeof pem - 1, f);
+	fclose(f);
+	CHECK(key_from_pem(&k, pem, len) == -1);
+}
+
 static void test_der_time(void)
 {
 	CHECK(der_time(0x17, (const unsigned char *)"700101000000Z", 13) == 0);
@@ -922,6 +988,55 @@ static void test_p256_rfc6979(const br_ec_impl *impl)
 static void test_ecdsa_rfc6979(void)
 {
 	test_p256_rfc6979(&br_ec_all_m31);
+}
+
+/* The signatures that overflowed the stack of the hand-written verifier
+ * (issue 10): DER whose r||s form is longer than the DER itself. Through the
+ * ECDSA verifier the TLS engine and X.509 validation are given, for a P-256
+ * and a P-384 key: rejected, and nothing written out of bounds (the
+ * sanitizer builds link a BearSSL compiled with the same instrumentation). */
+static void test_ecdsa_expanding_der(void)
+{
+	static const unsigned char q256[65] = {
+		4, 0x60, 0xFE, 0xD4, 0xBA, 0x25, 0x5A, 0x9D, 0x31, 0xC9, 0x61, 0xEB, 0x74, 0xC6,
+		0x35, 0x6D, 0x68, 0xC0, 0x49, 0xB8, 0x92, 0x3B, 0x61, 0xFA, 0x6C, 0xE6, 0x69,
+		0x62, 0x2E, 0x60, 0xF2, 0x9F, 0xB6, 0x79, 0x03, 0xFE, 0x10, 0x08, 0xB8, 0xBC,
+		0x99, 0xA4, 0x1A, 0xE9, 0xE9, 0x56, 0x28, 0xBC, 0x64, 0xF2, 0xF1, 0xB2, 0x0C,
+		0x2D, 0x7E, 0x9F, 0x51, 0x77, 0xA3, 0xC2, 0x94, 0xD4, 0x46, 0x22, 0x99,
+	};
+	unsigned char sig[200], h[48] = { 1 }, q384[97];
+	br_ec_public_key pk = { BR_EC_secp256r1, (unsigned char *)q256, sizeof q256 };
+	br_ec_private_key sk;
+	unsigned char x[48] = { 0 };
+	size_t n;
+
+	/* 30 81 81 02 00 02 7d + 125 bytes: 132 bytes of DER, 250 of r||s */
+	memcpy(sig, "\x30\x81\x81\x02\x00\x02\x7d", 7);
+	memset(sig + 7, 0x41, 125);
+	CHECK(http_ecdsa_vrfy(http_ec, h, 32, &pk, sig, 132) == 0);
+	/* 30 47 02 00 02 43 + 67 bytes: 73 bytes of DER, 134 of r||s */
+	memcpy(sig, "\x30\x47\x02\x00\x02\x43", 6);
+	memset(sig + 6, 0x41, 67);
+	CHECK(http_ecdsa_vrfy(http_ec, h, 32, &pk, sig, 73) == 0);
+	/* the same against a P-384 key */
+	x[47] = 7;
+	sk.curve = BR_EC_secp384r1;
+	sk.x = x;
+	sk.xlen = 48;
+	n = http_ec->mulgen(q384, x, 48, BR_EC_secp384r1);
+	CHECK(n == 97);
+	pk.curve = BR_EC_secp384r1;
+	pk.q = q384;
+	pk.qlen = n;
+	CHECK(http_ecdsa_vrfy(http_ec, h, 48, &pk, sig, 73) == 0);
+	memcpy(sig, "\x30\x81\x81\x02\x00\x02\x7d", 7);
+	memset(sig + 7, 0x41, 125);
+	CHECK(http_ecdsa_vrfy(http_ec, h, 48, &pk, sig, 132) == 0);
+	/* and a real P-384 signature still verifies through it */
+	n = br_ecdsa_i31_sign_asn1(http_ec, &br_sha384_vtable, h, &sk, sig);
+	CHECK(n > 0 && http_ecdsa_vrfy(http_ec, h, 48, &pk, sig, n) == 1);
+	sig[n - 1] ^= 1;
+	CHECK(http_ecdsa_vrfy(http_ec, h, 48, &pk, sig, n) == 0);
 }
 
 /* ---- the streaming PEM reader ---- */
@@ -1371,6 +1486,7 @@ int main(void)
 	RUN(test_chunked);
 	RUN(test_csr_openssl);
 	RUN(test_key_pem_errors);
+	RUN(test_rsa_keys_from_openssl);
 	RUN(test_der_time);
 	RUN(test_chain_pem);
 	RUN(test_names);
@@ -1388,6 +1504,7 @@ int main(void)
 	RUN(test_dns_response);
 	RUN(test_hosts_lookup);
 	RUN(test_ecdsa_rfc6979);
+	RUN(test_ecdsa_expanding_der);
 	RUN(test_pem_reader);
 	RUN(test_trust_anchors);
 	printf("unit: %d passed, %d failed\n", tests_passed, tests_failed);

@@ -1,0 +1,70 @@
+/* Fuzz target: the TLS client engine as every connection sets it up
+ * (http_tls_setup), fed a server's side of a handshake through BearSSL's
+ * engine API, no sockets: what the client sends is discarded, the input is
+ * given as received records. Input: one byte (the low 3 bits pick the size
+ * of the pieces the input is fed in, bit 3 whether the server name is
+ * "localhost" or an IP literal's none), then the server's bytes. Anchors as
+ * in fuzz/x509.c. */
+#include "fuzz.h"
+
+#include "../http.h"
+#include "../trust.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const size_t pieces[8] = { 1, 5, 64, 300, 1024, 4096, 17000, 65536 };
+	static struct trust_anchors tas;
+	static struct http_client c;
+	static int loaded;
+	br_ssl_engine_context *eng = &c.sc.eng;
+	size_t piece, at = 1;
+
+	if (!loaded) {
+		const char *p = getenv("PICOACME_FUZZ_ANCHORS");
+
+		if (trust_anchors_load(&tas, p ? p : "fuzz/x509-anchors.pem") < 0)
+			abort();
+		loaded = 1;
+	}
+	if (size < 1)
+		return 0;
+	piece = pieces[data[0] & 7];
+	http_init(&c, &tas);
+	http_tls_setup(&c);
+	br_ssl_engine_set_buffers_bidi(eng, c.ibuf, sizeof c.ibuf, c.obuf, sizeof c.obuf);
+	if (!br_ssl_client_reset(&c.sc, data[0] & 8 ? NULL : "localhost", 0))
+		return 0;
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		unsigned char *buf;
+		size_t len, n;
+
+		if (st & BR_SSL_CLOSED)
+			break;
+		if (st & BR_SSL_SENDREC) {
+			br_ssl_engine_sendrec_buf(eng, &len);
+			br_ssl_engine_sendrec_ack(eng, len);
+			continue;
+		}
+		if (st & BR_SSL_RECVAPP) {
+			br_ssl_engine_recvapp_buf(eng, &len);
+			br_ssl_engine_recvapp_ack(eng, len);
+			continue;
+		}
+		if (!(st & BR_SSL_RECVREC) || at >= size)
+			break;
+		buf = br_ssl_engine_recvrec_buf(eng, &len);
+		n = size - at;
+		if (n > len)
+			n = len;
+		if (n > piece)
+			n = piece;
+		memcpy(buf, data + at, n);
+		br_ssl_engine_recvrec_ack(eng, n);
+		at += n;
+	}
+	return 0;
+}
