@@ -846,15 +846,18 @@ out:
 
 /* ---- ARI ---- */
 
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
 int64_t acme_parse_time(const char *s)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	static const unsigned char mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y, mo, d, h, mi, sec;
 	int64_t t;
 	const char *p;
 
 	for (size_t i = 0; i < sizeof shape - 1; i++)
-		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9')
+		if (shape[i] == 'd' ? !is_digit(s[i])
 				    : (s[i] != shape[i] && !(shape[i] == 'T' && s[i] == 't')))
 			return -1;
 #define NUM2(i) ((s[i] - '0') * 10 + (s[(i) + 1] - '0'))
@@ -864,25 +867,33 @@ int64_t acme_parse_time(const char *s)
 	h = NUM2(11);
 	mi = NUM2(14);
 	sec = NUM2(17);
-#undef NUM2
 	p = s + sizeof shape - 1;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (*p == '.') { /* a fraction has at least one digit (RFC 3339 time-secfrac) */
+		if (!is_digit(*++p))
+			return -1;
+		while (is_digit(*p))
+			p++;
+	}
+	/* February 29th only in leap years; 60 seconds for a leap second */
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))) || h > 23 ||
+	    mi > 59 || sec > 60)
 		return -1;
 	t = time_from_civil(y, mo, d, h, mi, sec);
 	if (*p == 'Z' || *p == 'z') {
 		p++;
-	} else if ((*p == '+' || *p == '-') && p[1] && p[2] && p[3] == ':' && p[4] && p[5]) {
-		int oh = (p[1] - '0') * 10 + (p[2] - '0'), om = (p[4] - '0') * 10 + (p[5] - '0');
-		int64_t off = (int64_t)oh * 3600 + om * 60;
+	} else if ((*p == '+' || *p == '-') && is_digit(p[1]) && is_digit(p[2]) && p[3] == ':' &&
+		   is_digit(p[4]) && is_digit(p[5])) {
+		int64_t oh = NUM2(p - s + 1), om = NUM2(p - s + 4);
 
-		t += *p == '+' ? -off : off;
+		if (oh > 23 || om > 59)
+			return -1;
+		t += *p == '+' ? -(oh * 3600 + om * 60) : oh * 3600 + om * 60;
 		p += 6;
 	} else {
 		return -1;
 	}
+#undef NUM2
 	return *p == '\0' ? t : -1;
 }
 

@@ -18,7 +18,9 @@
 /* A signed request: a CSR for 100 long names, twice base64-encoded, fits. */
 #define ACME_MAX_JWS (64 * 1024)
 #define ACME_MAX_CSR (40 * 1024)
-#define ACME_BADNONCE_RETRIES 5
+/* RFC 8555 §6.5: a badNonce is answered with a fresh nonce to retry with. A
+ * CA that rejects half of all nonces fails a request once in a million. */
+#define ACME_BADNONCE_RETRIES 20
 #ifndef ACME_POLL_TIMEOUT_MS
 #define ACME_POLL_TIMEOUT_MS (5 * 60 * 1000)
 #endif

@@ -280,36 +280,98 @@ static int sock_write(void *ctx, const unsigned char *buf, size_t len)
 	}
 }
 
-/* Non-blocking connect bounded by the request deadline. */
-static int connect_addr(struct http_client *c, const struct sockaddr_storage *sa, socklen_t len)
-{
-	int fd = -1, soerr = 0, one = 1;
-	socklen_t sl = sizeof soerr;
+/* RFC 8305's Connection Attempt Delay: the next address is tried this long
+ * after the previous one (or at once when it fails), while earlier attempts
+ * go on; the first connection wins. A blackholed address then costs 250 ms,
+ * not the whole deadline. */
+#define HAPPY_EYEBALLS_MS 250
 
-	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+/* Starts a non-blocking connect to sa. The socket, or -1 with errno. */
+static int connect_start(const struct sockaddr_storage *sa, socklen_t len)
+{
+	int one = 1, fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
 	if (fd < 0)
-		goto fail;
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
-		goto fail;
+		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	if (connect(fd, (const struct sockaddr *)sa, len) < 0) {
-		if (errno != EINPROGRESS)
-			goto fail;
-		c->fd = fd;
-		if (wait_fd(c, POLLOUT) < 0)
-			goto fail;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr != 0) {
-			errno = soerr ? soerr : errno;
-			goto fail;
+	if (connect(fd, (const struct sockaddr *)sa, len) < 0 && errno != EINPROGRESS) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Connects c->fd to one of the addresses, attempts staggered as above, all
+ * within the request deadline. 0, or -1 with the last error in errno
+ * (ETIMEDOUT and c->io_timed_out when the deadline passed). */
+static int connect_any(struct http_client *c, const struct resolved *a)
+{
+	int fds[RESOLVE_MAX], last_err = ECONNREFUSED, ret = -1;
+	size_t started = 0;
+	int64_t next_start = 0;
+
+	for (size_t i = 0; i < RESOLVE_MAX; i++)
+		fds[i] = -1;
+	while (ret < 0) {
+		struct pollfd pfd[RESOLVE_MAX];
+		size_t idx[RESOLVE_MAX], np = 0;
+		int64_t now = now_ms(), until;
+
+		for (size_t i = 0; i < started; i++)
+			if (fds[i] >= 0) {
+				pfd[np].fd = fds[i];
+				pfd[np].events = POLLOUT;
+				pfd[np].revents = 0;
+				idx[np++] = i;
+			}
+		if (started < a->n && (now >= next_start || np == 0)) {
+			fds[started] = connect_start(&a->addr[started], a->len[started]);
+			if (fds[started] < 0)
+				last_err = errno; /* the next one starts at once */
+			else
+				next_start = now + HAPPY_EYEBALLS_MS;
+			started++;
+			continue;
+		}
+		if (np == 0)
+			break; /* every address failed */
+		if (now >= c->deadline) {
+			c->io_timed_out = 1;
+			last_err = ETIMEDOUT;
+			break;
+		}
+		until = started < a->n && next_start < c->deadline ? next_start : c->deadline;
+		if (poll(pfd, np, (int)(until - now)) < 0 && errno != EINTR) {
+			last_err = errno;
+			break;
+		}
+		for (size_t j = 0; j < np && ret < 0; j++) {
+			int soerr = 0;
+			socklen_t sl = sizeof soerr;
+
+			if (pfd[j].revents == 0)
+				continue;
+			if (getsockopt(pfd[j].fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0) {
+				c->fd = pfd[j].fd;
+				fds[idx[j]] = -1;
+				ret = 0;
+			} else {
+				last_err = soerr ? soerr : errno;
+				close(pfd[j].fd);
+				fds[idx[j]] = -1;
+				next_start = now; /* a failure starts the next address at once */
+			}
 		}
 	}
-	c->fd = fd;
-	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	c->fd = -1;
-	return -1;
+	for (size_t i = 0; i < started; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (ret < 0)
+		errno = last_err;
+	return ret;
 }
 
 static const char *tls_error_text(int e)
@@ -412,14 +474,8 @@ static int tls_open(struct http_client *c, const struct url *u, const char *url)
 		err("%s: cannot resolve host %s: %s", url, u->host, why);
 		goto out;
 	}
-	for (size_t i = 0; i < addrs.n; i++) {
-		if (connect_addr(c, &addrs.addr[i], addrs.len[i]) == 0)
-			break;
+	if (connect_any(c, &addrs) < 0) {
 		str_fmt(why, sizeof why, "%s", c->io_timed_out ? "connect timed out" : strerror(errno));
-		if (c->io_timed_out)
-			break;
-	}
-	if (c->fd < 0) {
 		err("%s: cannot connect: %s", url, why);
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,8 @@
 #include <unistd.h>
 
 #define DNS_MAX_NS 3
-#define DNS_MAX_MSG 1232 /* the EDNS-safe UDP size; without EDNS servers send 512 */
+#define DNS_MAX_MSG 4096     /* a UDP reply; a larger one is asked again over TCP */
+#define DNS_MAX_TCP_MSG 16384 /* a TCP reply: 8 addresses and CNAMEs fit many times */
 #define DNS_RETRY_MS 1000
 #define DNS_TYPE_A 1
 #define DNS_TYPE_AAAA 28
@@ -32,7 +34,9 @@ static void add_sockaddr(struct resolved *out, const struct sockaddr_storage *ss
 	out->len[out->n++] = len;
 }
 
-static void add_addr(struct resolved *out, int family, const void *bytes, uint16_t port)
+/* scope: the interface of a link-local IPv6 address, 0 for none */
+static void add_addr(struct resolved *out, int family, const void *bytes, uint16_t port,
+		     uint32_t scope)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -51,21 +55,41 @@ static void add_addr(struct resolved *out, int family, const void *bytes, uint16
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(port);
 		memcpy(&s6->sin6_addr, bytes, 16);
+		s6->sin6_scope_id = scope;
 		len = sizeof *s6;
 	}
 	add_sockaddr(out, &ss, len);
 }
 
+/* An IPv4 or IPv6 address; IPv6 may name its interface ("fe80::1%eth0",
+ * as resolv.conf lines for a link-local nameserver do). */
 static int add_numeric(struct resolved *out, const char *text, uint16_t port)
 {
 	unsigned char bytes[16];
+	char addr[INET6_ADDRSTRLEN];
+	const char *pct = strchr(text, '%');
+	uint32_t scope = 0;
 
-	if (inet_pton(AF_INET, text, bytes) == 1)
-		add_addr(out, AF_INET, bytes, port);
-	else if (inet_pton(AF_INET6, text, bytes) == 1)
-		add_addr(out, AF_INET6, bytes, port);
-	else
+	if (inet_pton(AF_INET, text, bytes) == 1) {
+		add_addr(out, AF_INET, bytes, port, 0);
+		return 0;
+	}
+	if (pct != NULL) {
+		const char *end;
+		int64_t v = str_to_i64(pct + 1, &end);
+
+		if ((size_t)(pct - text) >= sizeof addr || pct[1] == '\0')
+			return -1;
+		memcpy(addr, text, (size_t)(pct - text));
+		addr[pct - text] = '\0';
+		scope = *end == '\0' && v > 0 && v <= 0x7fffffff ? (uint32_t)v : if_nametoindex(pct + 1);
+		if (scope == 0)
+			return -1;
+		text = addr;
+	}
+	if (inet_pton(AF_INET6, text, bytes) != 1)
 		return -1;
+	add_addr(out, AF_INET6, bytes, port, scope);
 	return 0;
 }
 
@@ -143,7 +167,7 @@ static void scan_file(const char *path, void (*fn)(char **words, int n, void *ct
 {
 	char buf[2048];
 	size_t have = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), skipping = 0;
 
 	while (fd >= 0) {
 		ssize_t n = read(fd, buf + have, sizeof buf - have);
@@ -152,13 +176,28 @@ static void scan_file(const char *path, void (*fn)(char **words, int n, void *ct
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			each_line(buf, have, fn, ctx);
+			if (!skipping)
+				each_line(buf, have, fn, ctx);
 			break;
 		}
 		have += (size_t)n;
+		if (skipping) { /* the rest of a line longer than the buffer */
+			const char *nl = memchr(buf, '\n', have);
+
+			if (nl == NULL) {
+				have = 0;
+				continue;
+			}
+			skipping = 0;
+			have -= (size_t)(nl - buf) + 1;
+			memmove(buf, nl + 1, have);
+		}
 		last = memrchr(buf, '\n', have);
 		if (last == NULL) {
-			have = 0; /* a line longer than the buffer is skipped */
+			if (have == sizeof buf) { /* too long: skipped to its end, not read as lines */
+				have = 0;
+				skipping = 1;
+			}
 			continue;
 		}
 		each_line(buf, (size_t)(last - buf) + 1, fn, ctx);
@@ -187,8 +226,11 @@ static void resolv_line(char **words, int n, void *ctx)
 /* The query name in wire format; 0 when host cannot be one. */
 static size_t dns_name(const char *host, unsigned char *out, size_t cap)
 {
-	size_t n = 0;
+	size_t n = 0, hl = strlen(host);
 
+	/* RFC 1035: 253 characters at most, 254 with a final dot */
+	if (hl > 254 || (hl == 254 && host[253] != '.'))
+		return 0;
 	while (*host != '\0') {
 		size_t label = strcspn(host, ".");
 
@@ -257,7 +299,7 @@ int dns_parse_response(const unsigned char *msg, size_t len, uint16_t id, const 
 		/* CNAME records may precede the addresses; only the type is used. */
 		if (be16(msg + pos - 8) == 1 && type == qtype &&
 		    rdlen == (type == DNS_TYPE_A ? 4 : 16) && (type == DNS_TYPE_A || type == DNS_TYPE_AAAA))
-			add_addr(&found, type == DNS_TYPE_A ? AF_INET : AF_INET6, msg + pos, port);
+			add_addr(&found, type == DNS_TYPE_A ? AF_INET : AF_INET6, msg + pos, port, 0);
 		pos += rdlen;
 	}
 	for (size_t i = 0; i < found.n; i++)
@@ -269,8 +311,8 @@ struct dns_query {
 	uint16_t type, id;
 	unsigned char msg[12 + 256 + 4];
 	size_t len;
-	int done;     /* 1 answered (NOERROR/NXDOMAIN) or every server refused */
-	int refusals; /* servers that answered with another error */
+	int done;         /* 1 answered (NOERROR/NXDOMAIN) or every server refused */
+	unsigned refused; /* bit i: nameserver i answered with another error */
 	int rcode;
 };
 
@@ -297,18 +339,113 @@ static void query_init(struct dns_query *q, uint16_t type, const unsigned char *
 	q->len = 12 + nl + 4;
 }
 
+/* The index of the nameserver from is, or -1 for another sender. Family,
+ * address and port are compared; a scope only routes the query. */
 static int from_server(const struct resolved *ns, const struct sockaddr_storage *from, socklen_t fl)
 {
-	for (size_t i = 0; i < ns->n; i++)
-		if (ns->len[i] == fl && memcmp(&ns->addr[i], from, fl) == 0)
-			return 1;
-	return 0;
+	for (size_t i = 0; i < ns->n; i++) {
+		const struct sockaddr_storage *a = &ns->addr[i];
+
+		if (a->ss_family != from->ss_family || ns->len[i] != fl)
+			continue;
+		if (a->ss_family == AF_INET) {
+			const struct sockaddr_in *x = (const void *)a, *y = (const void *)from;
+
+			if (x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr)
+				return (int)i;
+		} else {
+			const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)from;
+
+			if (x->sin6_port == y->sin6_port &&
+			    memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0)
+				return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* Waits until fd is ready for events or deadline passes. 0 or -1. */
+static int wait_until(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { fd, events, 0 };
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int r;
+
+		if (left <= 0)
+			return -1;
+		r = poll(&p, 1, (int)(left > 60000 ? 60000 : left));
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Asks q again over TCP (RFC 7766) when a nameserver's UDP answer was
+ * truncated. The reply goes into buf (cap bytes); returns its length, or -1
+ * (no connection, a reply longer than cap, the deadline). */
+static ssize_t dns_tcp(const struct sockaddr_storage *ns, socklen_t nl, const struct dns_query *q,
+		       int64_t deadline, unsigned char *buf, size_t cap)
+{
+	unsigned char req[2 + sizeof q->msg], len2[2];
+	size_t sent = 0, got = 0, want = 0;
+	ssize_t ret = -1;
+	int fd = socket(ns->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		goto out;
+	req[0] = (unsigned char)(q->len >> 8);
+	req[1] = (unsigned char)q->len;
+	memcpy(req + 2, q->msg, q->len);
+	if (connect(fd, (const struct sockaddr *)ns, nl) < 0 && errno != EINPROGRESS)
+		goto out;
+	while (sent < q->len + 2) {
+		ssize_t n;
+
+		if (wait_until(fd, POLLOUT, deadline) < 0)
+			goto out;
+		n = send(fd, req + sent, q->len + 2 - sent, MSG_NOSIGNAL);
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			goto out;
+		if (n > 0)
+			sent += (size_t)n;
+	}
+	for (;;) { /* the 2-byte length, then exactly that many bytes */
+		ssize_t n;
+
+		if (wait_until(fd, POLLIN, deadline) < 0)
+			goto out;
+		if (got < 2)
+			n = read(fd, len2 + got, 2 - got);
+		else
+			n = read(fd, buf + got - 2, want - (got - 2));
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			goto out;
+		if (n < 0)
+			continue;
+		got += (size_t)n;
+		if (got == 2) {
+			want = (size_t)len2[0] << 8 | len2[1];
+			if (want == 0 || want > cap)
+				goto out;
+		}
+		if (got >= 2 && got - 2 == want)
+			break;
+	}
+	ret = (ssize_t)want;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
 }
 
 /* Asks every nameserver for A and AAAA at once, resending each second. */
 static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const struct resolved *ns,
 		      struct resolved *out, char *why, size_t cap)
 {
+	static unsigned char tcp_buf[DNS_MAX_TCP_MSG]; /* touched only for a TCP answer */
 	struct dns_query q[2];
 	unsigned char name[256], buf[DNS_MAX_MSG];
 	int fds[2] = { -1, -1 }, ret = -1; /* [0] IPv4, [1] IPv6 sockets */
@@ -358,18 +495,35 @@ static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const s
 
 			if (fds[f] < 0 || !(pfd[f].revents & POLLIN))
 				continue;
-			while ((n = recvfrom(fds[f], buf, sizeof buf, 0, (struct sockaddr *)&from, &fl)) >= 0) {
-				for (int k = 0; k < 2; k++) {
+			while ((n = recvfrom(fds[f], buf, sizeof buf, MSG_TRUNC, (struct sockaddr *)&from,
+					     &fl)) >= 0) {
+				int server = from_server(ns, &from, fl);
+
+				for (int k = 0; k < 2 && server >= 0; k++) {
+					const unsigned char *msg = buf;
+					ssize_t ml = n > (ssize_t)sizeof buf ? (ssize_t)sizeof buf : n;
 					int rc;
 
-					if (q[k].done || !from_server(ns, &from, fl))
+					if (q[k].done || ml < 12 || be16(buf) != q[k].id)
 						continue;
-					rc = dns_parse_response(buf, (size_t)n, q[k].id, host, q[k].type, port,
+					/* Truncated (TC, or larger than the buffer): ask that
+					 * server again over TCP for the whole answer. */
+					if ((buf[2] & 0x02) || n > (ssize_t)sizeof buf) {
+						ml = dns_tcp(&from, fl, &q[k], deadline, tcp_buf, DNS_MAX_TCP_MSG);
+						if (ml < 0)
+							continue;
+						msg = tcp_buf;
+					}
+					rc = dns_parse_response(msg, (size_t)ml, q[k].id, host, q[k].type, port,
 								out);
 					if (rc < 0)
 						continue;
-					/* NOERROR and NXDOMAIN are final; other codes once every server gave one. */
-					if (rc == 0 || rc == 3 || (size_t)++q[k].refusals >= ns->n) {
+					/* NOERROR and NXDOMAIN are final; another code only once
+					 * every server has given one (REFUSED by one of them, a
+					 * SERVFAIL, while another would answer). */
+					if (rc != 0 && rc != 3)
+						q[k].refused |= 1u << server;
+					if (rc == 0 || rc == 3 || q[k].refused == (1u << ns->n) - 1) {
 						q[k].done = 1;
 						q[k].rcode = rc;
 					}
@@ -412,8 +566,8 @@ int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct re
 	/* RFC 6761: localhost and its subdomains are the loopback, always. */
 	if (strcasecmp(host, "localhost") == 0 ||
 	    (hl > 10 && strcasecmp(host + hl - 10, ".localhost") == 0)) {
-		add_addr(out, AF_INET, lo4, port);
-		add_addr(out, AF_INET6, lo6, port);
+		add_addr(out, AF_INET, lo4, port, 0);
+		add_addr(out, AF_INET6, lo6, port, 0);
 		return 0;
 	}
 #ifdef PICOACME_TEST
@@ -430,21 +584,27 @@ int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct re
 		return 0;
 	scan_file(resolv_conf_path, resolv_line, &nc);
 	if (ns.n == 0)
-		add_addr(&ns, AF_INET, lo4, nc.port); /* what libc does without one */
+		add_addr(&ns, AF_INET, lo4, nc.port, 0); /* what libc does without one */
 	if (dns_lookup(host, port, deadline_ms, &ns, out, why, cap) < 0)
 		return -1;
-	/* IPv4 first: a router's IPv6 is more often configured than working. */
-	for (size_t i = 1; i < out->n; i++)
-		for (size_t j = i; j > 0 && out->addr[j].ss_family == AF_INET &&
-				   out->addr[j - 1].ss_family == AF_INET6;
-		     j--) {
-			struct sockaddr_storage t = out->addr[j];
-			socklen_t tl = out->len[j];
+	/* Families alternate, IPv4 first (RFC 8305 §4 interleaving; a router's
+	 * IPv6 is more often configured than working): the connect loop starts
+	 * the next address 250 ms after the last, so neither family can stall
+	 * the other. */
+	{
+		struct resolved v4 = { .n = 0 }, v6 = { .n = 0 };
+		size_t i4 = 0, i6 = 0;
 
-			out->addr[j] = out->addr[j - 1];
-			out->len[j] = out->len[j - 1];
-			out->addr[j - 1] = t;
-			out->len[j - 1] = tl;
+		for (size_t i = 0; i < out->n; i++)
+			add_sockaddr(out->addr[i].ss_family == AF_INET ? &v4 : &v6, &out->addr[i],
+				     out->len[i]);
+		out->n = 0;
+		for (; i4 < v4.n || i6 < v6.n; i4++, i6++) {
+			if (i4 < v4.n)
+				add_sockaddr(out, &v4.addr[i4], v4.len[i4]);
+			if (i6 < v6.n)
+				add_sockaddr(out, &v6.addr[i6], v6.len[i6]);
 		}
+	}
 	return 0;
 }

@@ -1,25 +1,40 @@
 #!/usr/bin/env python3
-"""A DNS server for picoacme's resolver tests (UDP, loopback only).
+"""A DNS server for picoacme's resolver tests (UDP and TCP, loopback only).
 
-  dns_server.py PORT LOGFILE
+  dns_server.py PORT LOGFILE [ADDRESS [MODE]]
 
-Names (case-insensitive):
+Listens on ADDRESS (default 127.0.0.1; ::1 works too) port PORT.
+MODE "refuse" answers REFUSED to every query (one of several nameservers
+that will not serve us); MODE "late" ignores the first query for each name
+and type (a slow upstream). Otherwise, names (case-insensitive):
   ca.picoacme.test       A: first a reply with a wrong id (must be ignored),
                          then a CNAME to cdn.picoacme.test and A 127.0.0.1;
                          AAAA: NOERROR without records
+  big.picoacme.test      A: 120 records (1.9 KB, more than 1232 bytes over
+                         UDP): 127.0.0.1, then loopback addresses nothing
+                         listens on
+  tc.picoacme.test       A over UDP: truncated (TC) and empty; over TCP:
+                         A 127.0.0.1
   silent.picoacme.test   never answered
   anything else          NXDOMAIN
-Each query is logged as "TYPE NAME". Exits after 120 seconds in any case.
+Each query is logged as "TYPE NAME" ("TCP TYPE NAME" over TCP). Exits
+after 120 seconds in any case.
 """
 import socket
 import struct
 import sys
+import threading
 import time
 
 port, logfile = int(sys.argv[1]), sys.argv[2]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", port))
+addr = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
+mode = sys.argv[4] if len(sys.argv) > 4 else ""
+family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+s = socket.socket(family, socket.SOCK_DGRAM)
+s.bind((addr, port))
 s.settimeout(1)
+log_lock = threading.Lock()
+seen = set()
 
 
 def name_wire(name):
@@ -35,8 +50,8 @@ def parse_question(q):
     return ".".join(labels), qtype, q[12:pos + 5]
 
 
-def reply(q, rcode, answers):
-    head = q[:2] + struct.pack("!HHHHH", 0x8180 | rcode, 1, len(answers), 0, 0)
+def reply(q, rcode, answers, tc=False):
+    head = q[:2] + struct.pack("!HHHHH", 0x8180 | rcode | (0x0200 if tc else 0), 1, len(answers), 0, 0)
     return head + parse_question(q)[2] + b"".join(answers)
 
 
@@ -44,25 +59,75 @@ def rr(name_ptr_or_wire, rtype, data):
     return name_ptr_or_wire + struct.pack("!HHIH", rtype, 1, 60, len(data)) + data
 
 
+def log(line):
+    with log_lock, open(logfile, "a") as f:
+        f.write(line + "\n")
+
+
+def answers(q, tcp):
+    """The replies to send to query q, in order."""
+    name, qtype, _ = parse_question(q)
+    log("%s%s %s" % ("TCP " if tcp else "", {1: "A", 28: "AAAA"}.get(qtype, qtype), name))
+    name = name.lower()
+    if mode == "refuse":
+        return [reply(q, 5, [])]
+    if mode == "late" and (name, qtype) not in seen:
+        seen.add((name, qtype))
+        return []
+    if name == "silent.picoacme.test":
+        return []
+    if name == "big.picoacme.test" and qtype == 1:
+        return [reply(q, 0, [rr(b"\xc0\x0c", 1, bytes([127, 0, 0, 1]))] +
+                      [rr(b"\xc0\x0c", 1, bytes([127, 1, i // 256, i % 256])) for i in range(119)])]
+    if name == "tc.picoacme.test" and qtype == 1:
+        if tcp:
+            return [reply(q, 0, [rr(b"\xc0\x0c", 1, bytes([127, 0, 0, 1]))])]
+        return [reply(q, 0, [], tc=True)]
+    if name in ("big.picoacme.test", "tc.picoacme.test"):
+        return [reply(q, 0, [])]
+    if name != "ca.picoacme.test":
+        return [reply(q, 3, [])]
+    if qtype == 1:
+        bad = bytes([q[0] ^ 0xff, q[1]]) + q[2:]
+        return [reply(bad, 0, [rr(b"\xc0\x0c", 1, bytes([10, 9, 9, 9]))]),
+                reply(q, 0, [rr(b"\xc0\x0c", 5, name_wire("cdn.picoacme.test")),
+                             rr(name_wire("cdn.picoacme.test"), 1, bytes([127, 0, 0, 1]))])]
+    return [reply(q, 0, [])]
+
+
+def tcp_server():
+    t = socket.socket(family, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((addr, port))
+    t.listen(8)
+    t.settimeout(1)
+    while time.time() < deadline:
+        try:
+            c, _ = t.accept()
+        except socket.timeout:
+            continue
+        try:
+            c.settimeout(5)
+            data = b""
+            while len(data) < 2 or len(data) < 2 + struct.unpack("!H", data[:2])[0]:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            for r in answers(data[2:], True):
+                c.sendall(struct.pack("!H", len(r)) + r)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+
 deadline = time.time() + 120
+threading.Thread(target=tcp_server, daemon=True).start()
 while time.time() < deadline:
     try:
         q, peer = s.recvfrom(2048)
     except socket.timeout:
         continue
-    name, qtype, _ = parse_question(q)
-    with open(logfile, "a") as f:
-        f.write("%s %s\n" % ({1: "A", 28: "AAAA"}.get(qtype, qtype), name))
-    name = name.lower()
-    if name == "silent.picoacme.test":
-        continue
-    if name != "ca.picoacme.test":
-        s.sendto(reply(q, 3, []), peer)
-        continue
-    if qtype == 1:
-        bad = bytes([q[0] ^ 0xff, q[1]]) + q[2:]
-        s.sendto(reply(bad, 0, [rr(b"\xc0\x0c", 1, bytes([10, 9, 9, 9]))]), peer)
-        s.sendto(reply(q, 0, [rr(b"\xc0\x0c", 5, name_wire("cdn.picoacme.test")),
-                              rr(name_wire("cdn.picoacme.test"), 1, bytes([127, 0, 0, 1]))]), peer)
-    else:
-        s.sendto(reply(q, 0, []), peer)
+    for r in answers(q, False):
+        s.sendto(r, peer)

@@ -14,7 +14,7 @@ rm -rf "$TMP"
 mkdir -p "$TMP"
 export PEBBLE_VA_NOSLEEP=1
 test/pebble.sh start "$PEB" || { echo "e2e: 0 passed, 1 failed"; exit 1; }
-trap 'test/pebble.sh stop "$PEB"; kill ${WEBPID:-} ${TLSPID:-} 2>/dev/null' EXIT
+trap 'test/pebble.sh stop "$PEB"; kill ${WEBPID:-} ${TLSPID:-} ${SRVPID:-} 2>/dev/null' EXIT
 SERVER=$(cat "$PEB/directory")
 LISTEN=127.0.0.1:5002
 curl -sfk https://127.0.0.1:15000/roots/0 >"$TMP/root.pem"
@@ -386,6 +386,201 @@ t_duplicate_and_uppercase_names() {
 	grep -qx 'names=dup.example.test www.dup.example.test' "$D/dup.example.test/settings" || fail "names not normalised"
 }
 
+# wait_port PORT [HOST]: until something listens there (5 s at most)
+wait_port() {
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/"${2:-127.0.0.1}"/"$1") 2>/dev/null && return; sleep 0.1; done
+	fail "nothing listens on ${2:-127.0.0.1}:$1"
+}
+
+# s_server CERT KEY LOG: openssl's TLS server on 127.0.0.1:14447 with the
+# chain test/evil_chain.py made, logging the client's TLS extensions
+s_server() {
+	openssl s_server -accept 127.0.0.1:14447 -cert "$1" -key "$2" -cert_chain "$TMP/evil/inter.pem" \
+		-tls1_2 -www -tlsextdebug >"$3" 2>&1 </dev/null &
+	SRVPID=$!
+	wait_port 14447
+}
+
+# A server whose certificate signature expands when BearSSL converts it from
+# DER (issue 10: the old verifier overflowed the stack): a one-line TLS
+# error naming the URL, exit 1, nothing written. The good chain from the same
+# server gets past TLS (the page it serves is no ACME directory).
+t_evil_signature() {
+	local D=$TMP/s1 before rc sig
+	[ -f "$TMP/evil/evil73.pem" ] || python3 test/evil_chain.py "$TMP/evil" || fail "cannot make the chains"
+	before=$(tree_state "$D")
+	for sig in evil132 evil73 leaf; do
+		s_server "$TMP/evil/$sig.pem" "$TMP/evil/leaf.key" "$TMP/s_server.log"
+		"$BIN" issue --run-dir "$RUN" -d one.example.test --dir "$D" --server https://localhost:14447/dir \
+			--ca "$TMP/evil/root.pem" --http-listen $LISTEN --timeout 5 2>"$TMP/err"
+		rc=$?
+		kill $SRVPID 2>/dev/null
+		wait $SRVPID 2>/dev/null
+		cat "$TMP/err"
+		[ $rc = 1 ] || fail "$sig: exit status $rc (139 was the stack overflow)"
+		[ "$(wc -l <"$TMP/err")" = 1 ] || fail "$sig: not one line"
+		if [ $sig = leaf ]; then
+			grep -q 'https://localhost:14447/dir: response is not a JSON object' "$TMP/err" ||
+				fail "the good chain did not get past TLS"
+		else
+			grep -q 'error: https://localhost:14447/dir: server certificate chain has a bad signature' \
+				"$TMP/err" || fail "$sig: unclear error"
+		fi
+	done
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+}
+
+# The CA addressed by an IP literal (a step-ca on the LAN): the certificate's
+# iPAddress names are matched, and no SNI is sent (RFC 6066).
+t_ip_literal_ca() {
+	local D=$TMP/ip rc
+	[ -f "$TMP/evil/noip.pem" ] || python3 test/evil_chain.py "$TMP/evil" || fail "cannot make the chains"
+	"$BIN" issue --run-dir "$RUN" -d ip4.example.test --dir "$D" --server https://127.0.0.1:14000/dir \
+		--agree-tos --ca "$PEB/ca.pem" --http-listen $LISTEN || fail "Pebble as https://127.0.0.1:14000/dir"
+	check_cert "$D/ip4.example.test" ip4.example.test
+	python3 test/tcp_relay.py ::1 14448 14000 &
+	local relay=$!
+	wait_port 14448 ::1
+	"$BIN" issue --run-dir "$RUN" -d ip6.example.test --dir "$D" --server "https://[::1]:14448/dir" \
+		--agree-tos --ca "$PEB/ca.pem" --http-listen $LISTEN
+	rc=$?
+	kill $relay 2>/dev/null
+	[ $rc = 0 ] || fail "Pebble as https://[::1]:14448/dir"
+	check_cert "$D/ip6.example.test" ip6.example.test
+	# A certificate naming localhost but not 127.0.0.1: refused.
+	s_server "$TMP/evil/noip.pem" "$TMP/evil/noip.key" "$TMP/s_server.log"
+	"$BIN" issue --run-dir "$RUN" -d one.example.test --dir "$D" --server https://127.0.0.1:14447/dir \
+		--agree-tos --ca "$TMP/evil/root.pem" --http-listen $LISTEN --timeout 5 2>"$TMP/err"
+	rc=$?
+	kill $SRVPID 2>/dev/null
+	wait $SRVPID 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "a certificate without the address was accepted"
+	grep -q 'https://127.0.0.1:14447/dir: server certificate does not match the host name' "$TMP/err" ||
+		fail "unclear error"
+	grep -q 'TLS client extension' "$TMP/s_server.log" || fail "s_server logged no client extensions"
+	! grep -q 'server name' "$TMP/s_server.log" || fail "SNI sent for an IP literal"
+	# The same server by name: SNI is sent.
+	s_server "$TMP/evil/noip.pem" "$TMP/evil/noip.key" "$TMP/s_server.log"
+	"$BIN" issue --run-dir "$RUN" -d one.example.test --dir "$D" --server https://localhost:14447/dir \
+		--agree-tos --ca "$TMP/evil/root.pem" --http-listen $LISTEN --timeout 5 2>/dev/null
+	kill $SRVPID 2>/dev/null
+	wait $SRVPID 2>/dev/null
+	grep -q 'server name' "$TMP/s_server.log" || fail "no SNI for a DNS name"
+}
+
+# Redirects are followed only on the origin of the URL asked for, and only
+# for GET: a directory that points at a cloud metadata address is refused
+# without a connection there.
+t_redirect_origin() {
+	local D=$TMP/redir rc
+	rm -f "$TMP/elsewhere.log"
+	python3 -c 'import socket,time,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.2", 14449)); s.listen(5); s.settimeout(8)
+try:
+    s.accept(); open(sys.argv[1], "w").write("connected\n")
+except socket.timeout:
+    pass' "$TMP/elsewhere.log" &
+	local other=$!
+	REDIRECT_TO=https://127.0.0.2:14449/latest/meta-data/ tls_server redirect 14445
+	"$BIN" issue --run-dir "$RUN" -d redir.example.test --dir "$D" --server https://localhost:14445/elsewhere \
+		--agree-tos --ca "$PEB/ca.pem" --http-listen $LISTEN --timeout 5 2>"$TMP/err"
+	rc=$?
+	cat "$TMP/err"
+	[ $rc = 1 ] || { kill $TLSPID $other; fail "off-origin redirect: exit status $rc"; }
+	grep -q "https://localhost:14445/elsewhere: redirect leaves the server's origin" "$TMP/err" ||
+		{ kill $TLSPID $other; fail "unclear error"; }
+	# The same origin: followed.
+	"$BIN" issue --run-dir "$RUN" -d redir.example.test --dir "$D" --server https://localhost:14445/moved \
+		--agree-tos --ca "$PEB/ca.pem" --http-listen $LISTEN 2>"$TMP/err"
+	rc=$?
+	kill $TLSPID 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 0 ] || { kill $other; fail "same-origin redirect not followed"; }
+	check_cert "$D/redir.example.test" redir.example.test
+	kill $other 2>/dev/null
+	wait $other 2>/dev/null
+	[ ! -e "$TMP/elsewhere.log" ] || fail "picoacme connected to the other origin"
+}
+
+# Pebble rejecting half of all nonces: every issuance still succeeds.
+t_badnonce_half() {
+	local D=$TMP/nonce ok=0 i
+	test/pebble.sh stop "$PEB"
+	PEBBLE_WFE_NONCEREJECT=50 test/pebble.sh start "$PEB" || fail "Pebble did not start"
+	for i in $(seq 20); do
+		if pico issue -d "n$i-a.example.test" -d "n$i-b.example.test" -d "n$i-c.example.test" --dir "$D" \
+			--agree-tos --http-listen $LISTEN 2>"$TMP/err"; then
+			ok=$((ok + 1))
+		else
+			cat "$TMP/err"
+		fi
+	done
+	test/pebble.sh stop "$PEB"
+	test/pebble.sh start "$PEB" || fail "Pebble did not restart"
+	echo "$ok of 20 issuances succeeded"
+	[ $ok = 20 ] || fail "only $ok of 20"
+	grep -q 'badNonce' "$PEB/pebble.log" 2>/dev/null || true
+}
+
+# The resolver and the connect loop, through test/dns_server.py and a hosts
+# file: one nameserver REFUSED while another answers late, a UDP answer over
+# 1232 bytes, a truncated answer asked again over TCP, a nameserver given as
+# "::1%lo"; a name whose IPv4 address is blackholed (an accept queue that is
+# full drops SYNs) reached over IPv6 within a second.
+t_resolver_faults() {
+	local D=$TMP/dnsf rc start
+	: >"$TMP/dns.log"
+	python3 test/dns_server.py 15353 "$TMP/dns.log" 127.0.0.2 refuse &
+	local refuse=$!
+	python3 test/dns_server.py 15353 "$TMP/dns.log" 127.0.0.1 late &
+	local late=$!
+	python3 test/dns_server.py 15354 "$TMP/dns.log" ::1 &
+	local v6=$!
+	sleep 0.5
+	dnsenv() { env PICOACME_TEST_RESOLV_CONF="$TMP/resolv.conf" PICOACME_TEST_DNS_PORT=$1 \
+		PICOACME_TEST_HOSTS="${HOSTS:-/dev/null}" "${@:2}"; }
+	printf 'nameserver 127.0.0.2\nnameserver 127.0.0.1\n' >"$TMP/resolv.conf"
+	dnsenv 15353 "$BIN" issue --run-dir "$RUN" -d f1.example.test --dir "$D" --agree-tos \
+		--server https://ca.picoacme.test:14000/dir --ca "$PEB/ca.pem" --http-listen $LISTEN \
+		2>"$TMP/err" || { cat "$TMP/err"; kill $refuse $late $v6; fail "REFUSED by one, late answer by another"; }
+	printf 'nameserver ::1%%lo\n' >"$TMP/resolv.conf"
+	for name in big tc ca; do
+		dnsenv 15354 "$BIN" issue --run-dir "$RUN" -d "f-$name.example.test" --dir "$D" --agree-tos \
+			--server "https://$name.picoacme.test:14000/dir" --ca "$PEB/ca.pem" --http-listen $LISTEN \
+			2>"$TMP/err" || { cat "$TMP/err"; kill $refuse $late $v6; fail "$name.picoacme.test"; }
+	done
+	kill $refuse $late $v6
+	grep -q '^TCP A tc.picoacme.test' "$TMP/dns.log" || fail "no TCP query after TC"
+	# Blackholed IPv4, working IPv6 (a relay to Pebble) under one name.
+	python3 -c 'import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.3", 14450)); s.listen(0)
+held=[]
+for _ in range(4):
+    c=socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.3", 14450))
+    except BlockingIOError: pass
+    held.append(c)
+time.sleep(40)' &
+	local hole=$!
+	python3 test/tcp_relay.py ::1 14450 14000 &
+	local relay=$!
+	wait_port 14450 ::1
+	printf '127.0.0.3 ca.picoacme.test\n::1 ca.picoacme.test\n' >"$TMP/hosts"
+	start=$(date +%s)
+	HOSTS=$TMP/hosts dnsenv 15354 "$BIN" issue --run-dir "$RUN" -d f-he.example.test --dir "$D" --agree-tos \
+		--server https://ca.picoacme.test:14450/dir --ca "$PEB/ca.pem" --http-listen $LISTEN --timeout 10 \
+		2>"$TMP/err"
+	rc=$?
+	kill $hole $relay 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 0 ] || fail "blackholed IPv4 with working IPv6"
+	[ $(($(date +%s) - start)) -le 6 ] || fail "took $(($(date +%s) - start)) s"
+	check_cert "$D/f-he.example.test" f-he.example.test
+}
+
 run "new account + 1 name" t_new_account_one_name
 if [ "${E2E_ONLY:-}" = one ]; then
 	summary e2e
@@ -395,6 +590,7 @@ if [ "${E2E_ONLY:-}" = smoke ]; then
 	run "10 names with the existing account, one connection" t_ten_names_existing_account
 	run "no --agree-tos for a new account" t_no_agree_tos
 	run "full CA bundle; server certificate as the anchor" t_ca_bundle
+	run "a signature that expands from DER is refused (no overflow)" t_evil_signature
 	summary e2e
 	exit
 fi
@@ -423,5 +619,10 @@ run "directory with http:// URLs" t_http_links
 run "own resolver: CNAME, forged id, NXDOMAIN, silent nameserver" t_own_resolver
 run "account recovered with onlyReturnExisting" t_account_recovery
 run "duplicate and uppercase names" t_duplicate_and_uppercase_names
+run "a signature that expands from DER is refused (no overflow)" t_evil_signature
+run "the CA as https://127.0.0.1 and https://[::1]: iPAddress names, no SNI" t_ip_literal_ca
+run "redirects stay on the origin" t_redirect_origin
+run "resolver: REFUSED, >1232 bytes, TC over TCP, ::1%lo; blackholed IPv4" t_resolver_faults
+run "half of all nonces rejected: 20 of 20 issuances" t_badnonce_half
 
 summary e2e

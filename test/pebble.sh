@@ -39,14 +39,15 @@ start)
 	stop
 	# Pebble's own HTTPS certificate, issued by a throw-away CA that the
 	# client trusts through --ca. ca.picoacme.test is the name the resolver
-	# test looks up through test/dns_server.py.
-	if ! grep -qs ca.picoacme.test "$dir/ext.cnf"; then
+	# test looks up through test/dns_server.py (with big. and tc.); 127.0.0.1
+	# and ::1 for the IP-literal test.
+	if ! grep -qs 'IP:::1' "$dir/ext.cnf"; then
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 			-keyout "$dir/ca.key" -out "$dir/ca.pem" -days 3650 \
 			-subj "/CN=picoacme test CA" >/dev/null 2>&1
 		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 			-keyout "$dir/key.pem" -out "$dir/server.csr" -subj "/CN=localhost" >/dev/null 2>&1
-		printf 'subjectAltName=DNS:localhost,DNS:ca.picoacme.test,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/ext.cnf"
+		printf 'subjectAltName=DNS:localhost,DNS:ca.picoacme.test,DNS:big.picoacme.test,DNS:tc.picoacme.test,IP:127.0.0.1,IP:::1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$dir/ext.cnf"
 		openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
 			-CAcreateserial -days 3650 -extfile "$dir/ext.cnf" -out "$dir/cert.pem" >/dev/null 2>&1
 	fi

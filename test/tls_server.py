@@ -15,6 +15,9 @@ MODE:
                connection and "METHOD PATH" per request to $COUNT_LOG
   ratelimit    keep-alive proxy to Pebble that answers new orders with 429
                rateLimited and Retry-After: 7200 once $RATELIMIT_FILE exists
+  redirect     keep-alive proxy to Pebble that answers GET /moved with 302 to
+               /dir (the same origin) and GET /elsewhere with 302 to
+               $REDIRECT_TO (another origin)
 Serves at most 200 connections and exits after 120 seconds in any case.
 """
 import os
@@ -101,7 +104,7 @@ def count(line):
 
 def handle(conn):
     try:
-        if mode in ("proxy-count", "ratelimit"):
+        if mode in ("proxy-count", "ratelimit", "redirect"):
             if mode == "proxy-count":
                 count(b"conn")
             while True:
@@ -112,6 +115,10 @@ def handle(conn):
                 line = b" ".join(head.split(b"\r\n")[0].split(b" ")[:2])
                 if mode == "proxy-count":
                     count(line)
+                if mode == "redirect" and line in (b"GET /moved", b"GET /elsewhere"):
+                    to = b"/dir" if line == b"GET /moved" else os.environ["REDIRECT_TO"].encode()
+                    conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: " + to + b"\r\nContent-Length: 0\r\n\r\n")
+                    continue
                 if (mode == "ratelimit" and line == b"POST /order-plz"
                         and os.path.exists(os.environ["RATELIMIT_FILE"])):
                     js = (b'{"type":"urn:ietf:params:acme:error:rateLimited",'

@@ -15,6 +15,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -899,6 +900,21 @@ static void test_rfc3339(void)
 	CHECK(acme_parse_time("2026-11-22T06:21:16") == -1);
 	CHECK(acme_parse_time("2026-13-22T06:21:16Z") == -1);
 	CHECK(acme_parse_time("2026-11-22T06:21:16Zjunk") == -1);
+	CHECK(acme_parse_time("2026-11-22T00:51:16-05:30") == 1795328476LL);
+	CHECK(acme_parse_time("2024-02-29T00:00:00Z") == 1709164800LL);
+	/* RFC 3339 strictly: digits and ranges in offsets, real dates */
+	CHECK(acme_parse_time("2026-11-22T08:21:16+ab:cd") == -1);
+	CHECK(acme_parse_time("2026-11-22T08:21:16+99:99") == -1);
+	CHECK(acme_parse_time("2026-11-22T08:21:16+24:00") == -1);
+	CHECK(acme_parse_time("2026-11-22T08:21:16+02:60") == -1);
+	CHECK(acme_parse_time("2026-11-22T08:21:16+2:00") == -1);
+	CHECK(acme_parse_time("2025-02-31T00:00:00Z") == -1);
+	CHECK(acme_parse_time("2025-02-29T00:00:00Z") == -1);
+	CHECK(acme_parse_time("2100-02-29T00:00:00Z") == -1);
+	CHECK(acme_parse_time("2000-02-29T00:00:00Z") == 951782400LL);
+	CHECK(acme_parse_time("2026-04-31T00:00:00Z") == -1);
+	CHECK(acme_parse_time("2026-11-22T06:21:16.Z") == -1);
+	CHECK(acme_parse_time("2026-11-22T24:00:00Z") == -1);
 }
 
 /* RFC 9773 §4.1: keyIdentifier 69:88:5B:..:D4 and serial 00:87:65:43:21
@@ -1469,6 +1485,56 @@ static void test_hosts_lookup(void)
 	CHECK(addr_numeric("::1", 1, &ss, &len) == 0 && ss.ss_family == AF_INET6 && len == sizeof(struct sockaddr_in6));
 	CHECK(addr_numeric("10.0.0.1", 1, &ss, &len) == 0 && len == sizeof(struct sockaddr_in));
 	CHECK(addr_numeric("10.0.0", 1, &ss, &len) == -1 && addr_numeric("ca.example", 1, &ss, &len) == -1);
+	/* Link-local nameservers name their interface (resolv.conf). */
+	CHECK(addr_numeric("fe80::1%lo", 53, &ss, &len) == 0 &&
+	      ((struct sockaddr_in6 *)&ss)->sin6_scope_id == if_nametoindex("lo") &&
+	      if_nametoindex("lo") != 0);
+	CHECK(addr_numeric("fe80::1%7", 53, &ss, &len) == 0 &&
+	      ((struct sockaddr_in6 *)&ss)->sin6_scope_id == 7);
+	CHECK(addr_numeric("fe80::1%", 53, &ss, &len) == -1);
+	CHECK(addr_numeric("fe80::1%no-such-if0", 53, &ss, &len) == -1);
+	CHECK(addr_numeric("10.0.0.1%lo", 53, &ss, &len) == -1);
+}
+
+/* resolve_host on files: a comment line longer than the read buffer is
+ * skipped whole (its tail is no entry); names longer than DNS allows are
+ * refused before any query. */
+static void test_resolve_files(void)
+{
+	static char big[4096];
+	char why[128], name[300];
+	struct resolved out;
+	size_t n;
+
+	n = (size_t)str_fmt(big, sizeof big, "#");
+	memset(big + n, 'x', 2047);
+	n += 2047;
+	n += (size_t)str_fmt(big + n, sizeof big - n,
+			     "127.0.0.1 victim.test\n192.0.2.7 other.test\n");
+	CHECK(write_file("test/tmp/unit/hosts", big, n) == 0);
+	CHECK(write_file("test/tmp/unit/resolv.conf", "nameserver 127.0.0.1\n", 21) == 0);
+	setenv("PICOACME_TEST_HOSTS", "test/tmp/unit/hosts", 1);
+	setenv("PICOACME_TEST_RESOLV_CONF", "test/tmp/unit/resolv.conf", 1);
+	setenv("PICOACME_TEST_DNS_PORT", "9", 1); /* nothing answers there */
+	CHECK(resolve_host("other.test", 443, now_ms() + 200, &out, why, sizeof why) == 0 && out.n == 1);
+	CHECK(resolve_host("victim.test", 443, now_ms() + 200, &out, why, sizeof why) == -1);
+	/* 253 characters: a valid name, asked (nobody answers); 254: refused. */
+	memset(name, 'a', 253);
+	for (int i = 63; i < 253; i += 64)
+		name[i] = '.';
+	name[253] = '\0';
+	CHECK(resolve_host(name, 443, now_ms() + 200, &out, why, sizeof why) == -1 &&
+	      strstr(why, "no answer") != NULL);
+	name[253] = 'a';
+	name[254] = '\0';
+	CHECK(resolve_host(name, 443, now_ms() + 200, &out, why, sizeof why) == -1 &&
+	      strcmp(why, "not a valid host name") == 0);
+	name[253] = '.';
+	CHECK(resolve_host(name, 443, now_ms() + 200, &out, why, sizeof why) == -1 &&
+	      strstr(why, "no answer") != NULL);
+	unsetenv("PICOACME_TEST_HOSTS");
+	unsetenv("PICOACME_TEST_RESOLV_CONF");
+	unsetenv("PICOACME_TEST_DNS_PORT");
 }
 
 int main(void)
@@ -1503,6 +1569,7 @@ int main(void)
 	RUN(test_retry_after);
 	RUN(test_dns_response);
 	RUN(test_hosts_lookup);
+	RUN(test_resolve_files);
 	RUN(test_ecdsa_rfc6979);
 	RUN(test_ecdsa_expanding_der);
 	RUN(test_pem_reader);

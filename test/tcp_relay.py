@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""test/tcp_relay.py LISTEN_HOST LISTEN_PORT UPSTREAM_PORT: relays each TCP
+connection on LISTEN_HOST:LISTEN_PORT (e.g. ::1) to 127.0.0.1:UPSTREAM_PORT,
+bytes untouched (TLS ends at the upstream), so a server listening on IPv4
+only can be reached as an IPv6 literal. Loopback only; at most 100
+connections, and it exits after 120 seconds."""
+import socket
+import sys
+import threading
+import time
+
+host, port, upstream = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+
+def pump(src, dst):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            dst.sendall(data)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def main():
+    srv = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((host, port))
+    srv.listen(16)
+    srv.settimeout(1)
+    deadline = time.time() + 120
+    served = 0
+    while time.time() < deadline and served < 100:
+        try:
+            conn, _ = srv.accept()
+        except socket.timeout:
+            continue
+        served += 1
+        up = socket.create_connection(("127.0.0.1", upstream))
+        threading.Thread(target=pump, args=(conn, up), daemon=True).start()
+        threading.Thread(target=pump, args=(up, conn), daemon=True).start()
+
+
+main()
