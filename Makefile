@@ -15,6 +15,12 @@ WARN    := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 BUILD_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 DEFS    := -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -DPICOACME_BUILD_EPOCH=$(BUILD_EPOCH)
 LIBS    := -lbearssl
+# Every build: stack canaries and stack-clash probes. The glibc build also
+# fortified libc calls, PIE and full RELRO (musl's static builds have no
+# dynamic linker to apply RELRO; they keep the canaries).
+HARDEN  := -fstack-protector-strong -fstack-clash-protection
+GLIBC_HARDEN := $(HARDEN) -D_FORTIFY_SOURCE=2 -fPIE
+GLIBC_LDHARDEN := -pie -Wl,-z,relro,-z,now
 BUILD   := build
 BEARSSL_SRC := $(BUILD)/bearssl-src
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -29,7 +35,7 @@ STATIC_PKGS := musl-tools dpkg-dev
 all: picoacme
 
 picoacme: $(SRCS) $(MAIN) $(HDRS) Makefile
-	$(CC) $(WARN) $(DEFS) $(CFLAGS) -o $@ $(SRCS) $(MAIN) $(LIBS)
+	$(CC) $(WARN) $(DEFS) $(CFLAGS) $(GLIBC_HARDEN) -o $@ $(SRCS) $(MAIN) $(GLIBC_LDHARDEN) $(LIBS)
 
 # Sanitizer and fuzz builds link a BearSSL compiled from source with the
 # same instrumentation: a sanitizer does not see a write made inside an
@@ -54,13 +60,14 @@ $(FUZZ_BEARSSL): $(BEARSSL_SRC)/.ready
 
 # Test builds: warnings are errors; one plain, one with sanitizers.
 $(BUILD)/picoacme-test: $(SRCS) $(MAIN) $(HDRS) Makefile $(SAN_BEARSSL) | $(BUILD)
-	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) -DPICOACME_TEST -o $@ $(SRCS) $(MAIN) $(SAN_LIBS)
+	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) $(HARDEN) -DPICOACME_TEST -o $@ $(SRCS) $(MAIN) $(SAN_LIBS)
 
 $(BUILD)/unit: $(SRCS) $(HDRS) test/unit.c Makefile | $(BUILD)
-	$(CC) $(WARN) -Werror $(DEFS) -O2 -g -DPICOACME_TEST -I. -o $@ $(SRCS) test/unit.c $(LIBS)
+	$(CC) $(WARN) -Werror $(DEFS) -O2 -g $(GLIBC_HARDEN) -DPICOACME_TEST -I. -o $@ $(SRCS) test/unit.c \
+		$(GLIBC_LDHARDEN) $(LIBS)
 
 $(BUILD)/unit-san: $(SRCS) $(HDRS) test/unit.c Makefile $(SAN_BEARSSL) | $(BUILD)
-	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) -DPICOACME_TEST -I. -o $@ $(SRCS) test/unit.c $(SAN_LIBS)
+	$(CC) $(WARN) -Werror $(DEFS) -O1 -g $(SAN) $(HARDEN) -DPICOACME_TEST -I. -o $@ $(SRCS) test/unit.c $(SAN_LIBS)
 
 # Wycheproof's signature vectors (Debian sid's package, unpacked in build/)
 # through the verifiers of the TLS engine and X.509 validation.
@@ -123,7 +130,7 @@ deps-static:
 # ---- static musl build ----
 MUSL_INC    := $(BUILD)/musl-include
 STATIC_CFLAGS := -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-		 -fno-unwind-tables
+		 -fno-unwind-tables $(HARDEN)
 # norelro: musl applies RELRO only in its dynamic linker, so in a static
 # binary the page-aligned RELRO padding is up to 4 KiB of nothing. (The
 # padding ld still adds before the data segment is kept: removing it with

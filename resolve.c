@@ -489,7 +489,7 @@ static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const s
 			goto out;
 		}
 		for (int f = 0; f < 2; f++) {
-			struct sockaddr_storage from;
+			struct sockaddr_storage from = { .ss_family = AF_UNSPEC };
 			socklen_t fl = sizeof from;
 			ssize_t n;
 

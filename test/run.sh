@@ -74,6 +74,9 @@ suite "end-to-end smoke (plain binary)" env E2E_ONLY=smoke test/e2e.sh ./picoacm
 if command -v musl-gcc >/dev/null; then
 	if make -s picoacme-static >/dev/null 2>&1; then
 		suite "end-to-end smoke (./picoacme-static, what routers run)" env E2E_ONLY=smoke test/e2e.sh ./picoacme-static
+		if [ "$(uname -m)" = x86_64 ]; then
+			suite "hardened builds (readelf, objdump)" test/hardening.sh ./picoacme ./picoacme-static
+		fi
 	else
 		echo "== picoacme-static: build failed"
 		total_fail=$((total_fail + 1))
