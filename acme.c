@@ -122,17 +122,25 @@ void acme_problem_line(const char *json, size_t len, char *out, size_t cap)
 
 /* Records the problem type of the last response and, unless it is the
  * tolerated one, prints it. */
-static void report_problem(struct acme *a, const char *url, const char *tolerate)
+/* Sets a->problem_type from the last response (empty when it is no
+ * problem document). */
+static void problem_type(struct acme *a)
 {
-	char line[PROBLEM_LINE_MAX], u[160];
 	struct http_response *r = &a->resp;
 
 	a->problem_type[0] = '\0';
 	if (strncmp(r->content_type, "application/problem+json", 24) == 0 &&
 	    json_parse(&a->doc, r->body, r->body_len) == 0)
 		json_get_string(&a->doc, 0, "type", a->problem_type, sizeof a->problem_type);
-	if (tolerate != NULL && strcmp(a->problem_type, tolerate) == 0)
-		return;
+}
+
+/* Prints the last response's problem as one error line naming url. */
+static void report_problem(struct acme *a, const char *url)
+{
+	char line[PROBLEM_LINE_MAX], u[160];
+	struct http_response *r = &a->resp;
+
+	problem_type(a);
 	sanitize(u, sizeof u, url, strlen(url));
 	if (a->problem_type[0] != '\0') {
 		acme_problem_line(r->body, r->body_len, line, sizeof line);
@@ -190,14 +198,16 @@ static int post(struct acme *a, const char *url, const char *payload, int use_jw
 		if (a->resp.status >= 200 && a->resp.status < 300)
 			return 0;
 		a->retry_after = a->resp.retry_after;
-		report_problem(a, url, attempt < ACME_BADNONCE_RETRIES ? ERR_PREFIX "badNonce" : NULL);
+		problem_type(a);
 		if (strcmp(a->problem_type, ERR_PREFIX "badNonce") == 0 &&
 		    attempt < ACME_BADNONCE_RETRIES) {
 			vmsg("%s: badNonce, retrying with the fresh nonce", url);
 			continue;
 		}
+		/* A tolerated problem is the caller's to word, not an error here. */
 		if (tolerate != NULL && strcmp(a->problem_type, tolerate) == 0)
 			return -2;
+		report_problem(a, url);
 		return -1;
 	}
 }
@@ -837,7 +847,10 @@ int acme_revoke(struct acme *a, const unsigned char *der, size_t len, int reason
 		goto out;
 	if (cert_key != NULL)
 		a->account = cert_key;
-	ret = post(a, a->dir.revoke_cert, a->payload, cert_key != NULL, NULL, NULL) < 0 ? -1 : 0;
+	/* By the account, "unauthorized" is an answer (not its certificate) the
+	 * caller acts on: -2, and no error printed. */
+	ret = post(a, a->dir.revoke_cert, a->payload, cert_key != NULL, NULL,
+		   cert_key == NULL ? ERR_PREFIX "unauthorized" : NULL);
 	a->account = account;
 out:
 	free(b64);
@@ -913,7 +926,7 @@ int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64
 		return -1;
 	take_nonce(a);
 	if (a->resp.status != 200) {
-		report_problem(a, url, NULL);
+		report_problem(a, url);
 		return -1;
 	}
 	if (parse_body(a, url) < 0)

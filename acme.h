@@ -99,7 +99,9 @@ int acme_account_deactivate(struct acme *a);
 int acme_key_rollover(struct acme *a, const struct key *new_key);
 
 /* Revokes a DER certificate. With cert_key the request is signed by the
- * certificate's key (jwk) instead of the account. reason < 0 omits it. 0 or -1. */
+ * certificate's key (jwk) instead of the account. reason < 0 omits it.
+ * 0; -2 when the account may not revoke it (unauthorized: nothing printed,
+ * the certificate's key may); -1 with an error. */
 int acme_revoke(struct acme *a, const unsigned char *der, size_t len, int reason,
 		const struct key *cert_key);
 

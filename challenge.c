@@ -361,7 +361,7 @@ int responder_start(struct responder *r)
 
 	if (r->mode != RESPONDER_HTTP)
 		return 0;
-	if (pipe(p) < 0) {
+	if (pipe2(p, O_CLOEXEC) < 0) {
 		err("http-01 responder: pipe: %s", strerror(errno));
 		return -1;
 	}

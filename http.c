@@ -967,6 +967,10 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		if (x == XCH_RETRY && !fresh && attempts++ == 0) {
 			vmsg("%s: server closed the connection; reconnecting", cur);
 			http_close(c);
+			/* The close spent its own short deadline (close_notify): the
+			 * new connection gets a whole one, as on a slow link it needs. */
+			c->deadline = now_ms() + c->timeout_ms;
+			c->io_timed_out = 0;
 			continue;
 		}
 		if (x == XCH_RETRY) {

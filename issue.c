@@ -91,7 +91,7 @@ static int account_key(const char *acct_dir, int agree_tos, struct key *k)
 
 	if (store_path(path, sizeof path, acct_dir, "key.pem") < 0)
 		goto out;
-	rc = store_read(path, pem, sizeof pem, &len);
+	rc = store_read_secret(path, pem, sizeof pem, &len);
 	if (rc < 0)
 		goto out;
 	if (rc == 0) {
@@ -365,6 +365,8 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 		goto out;
 	}
 	/* Local problems first: nothing is sent before they are ruled out. */
+	if (store_prepare(r->o->dir, wall_now()) < 0)
+		goto out;
 	if (strcmp(s->challenge, "webroot") == 0 ? responder_webroot(&resp, s->webroot) < 0
 						  : responder_listen(&resp, s->http_listen[0] ? s->http_listen : NULL) < 0)
 		goto out;

@@ -467,11 +467,12 @@ static int cmd_revoke(struct run *r, struct options *o, const char *name)
 		goto out; /* a refusal that the certificate key would not change */
 	} else {
 		str_fmt(path, sizeof path, "%s/%s/key.pem", o->run.dir, name);
-		if (store_read(path, pem, sizeof pem, &len) != 0 || key_from_pem(&cert_key, pem, len) < 0) {
+		if (store_read_secret(path, pem, sizeof pem, &len) != 0 ||
+		    key_from_pem(&cert_key, pem, len) < 0) {
 			err("%s: cannot use the certificate key", path);
 			goto out;
 		}
-		msg("revoking with the certificate's key");
+		msg("the account may not revoke it; revoking with the certificate's key");
 		if (acme_revoke(&r->acme, der, (size_t)n, o->reason, &cert_key) < 0)
 			goto out;
 	}
@@ -496,7 +497,7 @@ int main(int argc, char **argv)
 	static struct options o;
 	static struct run r;
 	const char *cmd;
-	int rc;
+	int rc, lock;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
@@ -534,6 +535,14 @@ int main(int argc, char **argv)
 		err("revoke takes exactly one certificate name");
 		return EXIT_ERROR;
 	}
+	/* One run at a time on a store (cron's renew beside a user's issue,
+	 * acme-common's parallel instances); a missing store has nothing to
+	 * guard yet, and issue creates it first. */
+	if (strcmp(cmd, "issue") == 0 && store_mkdirs(o.run.dir, 0700) < 0)
+		return EXIT_ERROR;
+	lock = store_lock(o.run.dir);
+	if (lock == -1)
+		return EXIT_ERROR;
 	run_init(&r, &o.run);
 	if (strcmp(cmd, "issue") == 0)
 		rc = issue_one(&r, &cert);
@@ -544,5 +553,7 @@ int main(int argc, char **argv)
 	else
 		rc = cmd_revoke(&r, &o, argv[0]);
 	run_free(&r);
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* resolve.h - host names to socket addresses without libc's resolver:
- * numeric addresses, "localhost", /etc/hosts, then DNS over UDP (A and AAAA)
- * to the nameservers of /etc/resolv.conf. libc's getaddrinfo brings a fifth
+ * numeric addresses, "localhost", /etc/hosts, then DNS over UDP (A and AAAA,
+ * TCP when truncated) to the nameservers of /etc/resolv.conf. libc's getaddrinfo brings a fifth
  * of the static binary (sorting, service names, IDN, stdio); a router asks
  * its own dnsmasq one question, so this does exactly that. */
 #ifndef PICOACME_RESOLVE_H
@@ -19,12 +19,14 @@ struct resolved {
 	size_t n;
 };
 
-/* A numeric IPv4 or IPv6 address (no brackets) with port into *out.
+/* A numeric IPv4 or IPv6 address (no brackets; IPv6 may end in %interface)
+ * with port into *out.
  * Returns 0, or -1 if host is not one. */
 int addr_numeric(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len);
 
-/* The addresses of host, IPv4 before IPv6, each with port. DNS is asked only
- * when host is neither numeric, localhost nor in /etc/hosts, and waits until
+/* The addresses of host, IPv4 and IPv6 alternating (IPv4 first), each with
+ * port. DNS is asked only when host is neither numeric, localhost nor in
+ * /etc/hosts, over UDP and, for a truncated answer, TCP; it waits until
  * deadline_ms (now_ms() clock) at most. Returns 0 with out->n > 0, or -1 with
  * a one-line reason in why (cap bytes). */
 int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct resolved *out,

@@ -3,12 +3,14 @@
 #include "util.h"
 
 #include <dirent.h>
+#include <poll.h>
 #include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,10 +45,12 @@ int store_mkdirs(const char *path, mode_t mode)
 	return 0;
 }
 
-int store_read(const char *path, char *buf, size_t cap, size_t *len)
+/* secret: the file must be ours and closed to group and others. */
+static int read_file(const char *path, char *buf, size_t cap, size_t *len, int secret)
 {
 	int fd = -1, ret = -1;
 	size_t n = 0;
+	struct stat st;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -55,6 +59,11 @@ int store_read(const char *path, char *buf, size_t cap, size_t *len)
 			goto out;
 		}
 		err("%s: cannot open: %s", path, strerror(errno));
+		goto out;
+	}
+	if (secret && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
+		err("%s: a private key that other users can read or that is not ours (mode %03o); "
+		    "refusing it (chmod 600)", path, (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
 	for (;;) {
@@ -83,6 +92,16 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return ret;
+}
+
+int store_read(const char *path, char *buf, size_t cap, size_t *len)
+{
+	return read_file(path, buf, cap, len, 0);
+}
+
+int store_read_secret(const char *path, char *buf, size_t cap, size_t *len)
+{
+	return read_file(path, buf, cap, len, 1);
 }
 
 static int fsync_dir_of(const char *path)
@@ -186,24 +205,61 @@ int store_account_dir(char *out, size_t cap, const char *dir, const char *direct
 	return n >= cap ? -1 : 0;
 }
 
-/* Removes the files of a generation directory and the directory itself. */
-static void remove_generation(const char *path)
+/* The generation number N of a link target ".NAME.gN" (digits only, no
+ * slash), or 0 when target is anything else: only such entries of the
+ * store are ever removed. */
+static unsigned long generation_of(const char *target, const char *name)
 {
-	DIR *d = opendir(path);
-	struct dirent *e;
-	char f[STORE_MAX_PATH];
+	size_t nl = strlen(name);
+	const char *end;
+	int64_t g;
 
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (store_path(f, sizeof f, path, e->d_name) == 0)
-			unlink(f);
+	if (target[0] != '.' || strncmp(target + 1, name, nl) != 0 || target[1 + nl] != '.' ||
+	    target[2 + nl] != 'g' || target[3 + nl] < '1' || target[3 + nl] > '9')
+		return 0;
+	g = str_to_i64(target + 3 + nl, &end);
+	return *end == '\0' && g > 0 && g < 1000000000 ? (unsigned long)g : 0;
+}
+
+/* Removes the generation directory entry gen_name of dir and its files,
+ * following no link (a link planted in its place is removed as a link, never
+ * its target), then makes the removal durable. 0, or -1 with errno. */
+static int remove_generation(const char *dir, const char *gen_name)
+{
+	int dfd = -1, gfd = -1, ret = -1;
+	DIR *d = NULL;
+	struct dirent *e;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		goto out;
+	gfd = openat(dfd, gen_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (gfd < 0) {
+		if (errno == ENOENT)
+			ret = 0;
+		else if (errno == ENOTDIR || errno == ELOOP)
+			ret = unlinkat(dfd, gen_name, 0) == 0 && fsync(dfd) == 0 ? 0 : -1;
+		goto out;
 	}
-	closedir(d);
-	if (rmdir(path) < 0 && errno != ENOENT)
-		err("%s: cannot remove old generation: %s", path, strerror(errno));
+	d = fdopendir(gfd);
+	if (d == NULL)
+		goto out;
+	gfd = -1; /* owned by d now */
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		    unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
+			goto out;
+	if (fsync(dirfd(d)) < 0 || unlinkat(dfd, gen_name, AT_REMOVEDIR) < 0 || fsync(dfd) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	if (gfd >= 0)
+		close(gfd);
+	if (dfd >= 0)
+		close(dfd);
+	return ret;
 }
 
 int store_install(const char *dir, const char *name, const struct cert_files *f)
@@ -213,7 +269,7 @@ int store_install(const char *dir, const char *name, const struct cert_files *f)
 	unsigned long next = 1;
 	ssize_t tl;
 	struct stat st;
-	int ret = -1;
+	int ret = -1, made = 0;
 	size_t full_len = strlen(f->fullchain),
 	       leaf_len = f->leaf_len < full_len ? f->leaf_len : full_len;
 	const struct {
@@ -238,23 +294,28 @@ int store_install(const char *dir, const char *name, const struct cert_files *f)
 			goto out;
 		}
 		tl = readlink(link, target, sizeof target - 1);
-		if (tl > 0) {
-			const char *g;
-			size_t prefix = strlen(name) + 3;
-
+		if (tl > 0)
 			target[tl] = '\0';
-			g = strrchr(target, 'g');
-			if ((size_t)tl > prefix && g != NULL)
-				next = (unsigned long)str_to_i64(g + 1, NULL) + 1;
-			if (store_path(old, sizeof old, dir, target) < 0)
-				old[0] = '\0';
+		/* Only a link to .NAME.gN of this directory is ours: another target
+		 * (a planted link to a foreign directory) is never followed, and
+		 * never removed. */
+		if (tl <= 0 || (next = generation_of(target, name)) == 0) {
+			err("%s: exists and is not a picoacme certificate link; move it away", link);
+			goto out;
 		}
+		str_copy(old, sizeof old, target);
+		next++;
 	}
 	if ((size_t)str_fmt(gen_name, sizeof gen_name, ".%s.g%lu", name, next) >= sizeof gen_name ||
 	    store_path(gen, sizeof gen, dir, gen_name) < 0 ||
 	    (size_t)str_fmt(tmp_link, sizeof tmp_link, "%s/.%s.link", dir, name) >= sizeof tmp_link)
 		goto too_long;
-	remove_generation(gen); /* leftover of a crash before the link flipped */
+	/* leftover of a crash before the link flipped */
+	if (remove_generation(dir, gen_name) < 0) {
+		err("%s: cannot remove a leftover generation: %s", gen, strerror(errno));
+		goto out;
+	}
+	made = 1;
 	if (mkdir(gen, 0700) < 0) {
 		err("%s: cannot create directory: %s", gen, strerror(errno));
 		goto out;
@@ -271,17 +332,233 @@ int store_install(const char *dir, const char *name, const struct cert_files *f)
 		unlink(tmp_link);
 		goto out;
 	}
-	fsync_dir_of(link);
-	if (old[0] != '\0' && strcmp(old, gen) != 0)
-		remove_generation(old);
+	made = 0; /* published: it stays whatever happens next */
+	if (fsync_dir_of(link) < 0) {
+		err("%s: cannot make the new certificate durable: %s", link, strerror(errno));
+		goto out;
+	}
+	/* The new pair is in place; an old generation left behind (with its
+	 * private key) is not an error of this run: the next run removes it. */
+	if (old[0] != '\0' && remove_generation(dir, old) < 0)
+		msg("%s/%s: cannot remove the old generation yet (%s); the next run will",
+		    dir, old, strerror(errno));
 	ret = 0;
 	goto out;
 too_long:
 	err("%s/%s: path too long", dir, name);
 out:
-	if (ret < 0 && gen[0] != '\0' && (old[0] == '\0' || strcmp(old, gen) != 0))
-		remove_generation(gen);
+	if (ret < 0 && made)
+		remove_generation(dir, gen_name);
 	return ret;
+}
+
+/* 1 if name is a temporary of store_write: "<file>.tmp<digits>". */
+static int is_temporary(const char *name)
+{
+	const char *t = strstr(name, ".tmp");
+	const char *end;
+
+	while (t != NULL && strstr(t + 1, ".tmp") != NULL)
+		t = strstr(t + 1, ".tmp");
+	return t != NULL && t != name && t[4] >= '0' && t[4] <= '9' &&
+	       str_to_i64(t + 4, &end) > 0 && *end == '\0';
+}
+
+/* Removes from the directory dfd (named path) the temporaries older than
+ * since. 0, or -1 with an error. */
+static int clean_temporaries(int dfd, const char *path, int64_t since)
+{
+	DIR *d = NULL;
+	struct dirent *e;
+	struct stat st;
+	int ret = -1, removed = 0, fd = dup(dfd);
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		err("%s: cannot read the directory: %s", path, strerror(errno));
+		return -1;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		if (!is_temporary(e->d_name) || fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || (int64_t)st.st_mtime >= since)
+			continue;
+		if (unlinkat(dfd, e->d_name, 0) < 0 && errno != ENOENT) {
+			err("%s/%s: cannot remove a leftover temporary: %s", path, e->d_name,
+			    strerror(errno));
+			goto out;
+		}
+		removed = 1;
+	}
+	if (removed && fsync(dfd) < 0) {
+		err("%s: fsync: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	closedir(d);
+	return ret;
+}
+
+/* Removes what crashed runs left in dir: generations no link publishes, a
+ * temporary link, temporaries older than since, here and in each account
+ * directory. Only entries of those shapes are touched, and never through a
+ * link. 0, or -1 with an error. */
+static int clean_leftovers(const char *dir, int64_t since)
+{
+	char path[STORE_MAX_PATH], target[300], name[300];
+	DIR *d = NULL;
+	struct dirent *e;
+	int dfd = -1, afd = -1, ret = -1;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || (d = opendir(dir)) == NULL) {
+		err("%s: cannot read the directory: %s", dir, strerror(errno));
+		goto out;
+	}
+	while ((e = readdir(d)) != NULL) {
+		const char *g = strrchr(e->d_name, '.');
+		size_t nl;
+		ssize_t tl;
+
+		if (e->d_name[0] != '.' || g == NULL || g == e->d_name)
+			continue;
+		nl = (size_t)(g - e->d_name) - 1;
+		if (nl == 0 || nl >= sizeof name)
+			continue;
+		memcpy(name, e->d_name + 1, nl);
+		name[nl] = '\0';
+		if (strcmp(g, ".link") == 0) { /* a link that never replaced NAME */
+			struct stat st;
+
+			if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+			    unlinkat(dfd, e->d_name, 0) < 0 && errno != ENOENT) {
+				err("%s/%s: cannot remove: %s", dir, e->d_name, strerror(errno));
+				goto out;
+			}
+			continue;
+		}
+		if (generation_of(e->d_name, name) == 0)
+			continue;
+		tl = readlinkat(dfd, name, target, sizeof target - 1);
+		if (tl > 0) {
+			target[tl] = '\0';
+			if (strcmp(target, e->d_name) == 0)
+				continue; /* the published one */
+		}
+		if (remove_generation(dir, e->d_name) < 0) {
+			err("%s/%s: cannot remove a leftover generation: %s", dir, e->d_name,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	if (clean_temporaries(dfd, dir, since) < 0)
+		goto out;
+	closedir(d);
+	d = NULL;
+	if (store_path(path, sizeof path, dir, "accounts") < 0)
+		goto done;
+	afd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (afd < 0 || (d = fdopendir(afd)) == NULL)
+		goto done; /* no accounts yet */
+	afd = -1;
+	while ((e = readdir(d)) != NULL) {
+		char sub[STORE_MAX_PATH];
+		int sfd;
+
+		if (e->d_name[0] == '.' || store_path(sub, sizeof sub, path, e->d_name) < 0)
+			continue;
+		sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0)
+			continue;
+		if (clean_temporaries(sfd, sub, since) < 0) {
+			close(sfd);
+			goto out;
+		}
+		close(sfd);
+	}
+done:
+	ret = 0;
+out:
+	if (d != NULL)
+		closedir(d);
+	if (afd >= 0)
+		close(afd);
+	if (dfd >= 0)
+		close(dfd);
+	return ret;
+}
+
+int store_prepare(const char *dir, int64_t since)
+{
+	char probe[STORE_MAX_PATH];
+	struct stat st;
+	int fd;
+
+	if (store_mkdirs(dir, 0700) < 0)
+		return -1;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		err("%s: not a directory", dir);
+		return -1;
+	}
+	/* Another user who can write here could swap links under a root run. */
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
+		err("%s: other users can write to it or it is not ours (owner %u, mode %03o); "
+		    "refusing to use it", dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	if (clean_leftovers(dir, since) < 0)
+		return -1;
+	/* A read-only or full file system is found now, not after the CA has
+	 * issued a certificate that could then not be stored. */
+	if ((size_t)str_fmt(probe, sizeof probe, "%s/.probe%ld", dir, (long)getpid()) >= sizeof probe)
+		return -1;
+	fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, "probe", 5) != 5 || fsync(fd) < 0) {
+		err("%s: cannot write to the certificate directory: %s", dir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(probe);
+		return -1;
+	}
+	close(fd);
+	if (unlink(probe) < 0) {
+		err("%s: cannot remove %s: %s", dir, probe, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int store_lock(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int waited = 0;
+
+	if (fd < 0 && errno == ENOENT)
+		return -2;
+	if (fd < 0) {
+		err("%s: cannot open: %s", dir, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			err("%s: cannot lock: %s", dir, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (waited == 0)
+			msg("%s: another picoacme run is using it; waiting", dir);
+		/* an issuance polls its order for 5 minutes at most */
+		if (++waited > STORE_LOCK_WAIT_S * 10) {
+			err("%s: still in use by another picoacme run after %d s", dir,
+			    STORE_LOCK_WAIT_S);
+			close(fd);
+			return -1;
+		}
+		poll(NULL, 0, 100);
+	}
+	return fd;
 }
 
 /* ---- settings ---- */

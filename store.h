@@ -68,6 +68,10 @@ int store_mkdirs(const char *path, mode_t mode);
  * (unreadable, or larger than cap-1). */
 int store_read(const char *path, char *buf, size_t cap, size_t *len);
 
+/* store_read for a private key: the file must be ours and closed to group
+ * and others, or -1 with an error naming it. */
+int store_read_secret(const char *path, char *buf, size_t cap, size_t *len);
+
 /* Atomically replaces path with data (temp file, fsync, rename, fsync of
  * the directory). 0, or -1 with an error naming the file. */
 int store_write(const char *path, const void *data, size_t len, mode_t mode);
@@ -89,5 +93,20 @@ struct cert_files {
 /* Publishes a new generation for <dir>/<name> as described above and removes
  * the previous generation. 0, or -1 with an error (the old files stay). */
 int store_install(const char *dir, const char *name, const struct cert_files *f);
+
+/* Before a run writes under dir: creates it (0700) if missing, refuses it
+ * when it is not ours or others can write to it, removes what crashed runs
+ * left (unpublished generations, temporaries older than since, seconds since
+ * the epoch) and checks it takes a write. 0, or -1 with an error. */
+int store_prepare(const char *dir, int64_t since);
+
+/* How long a run waits for another one on the same store (store_lock). */
+#define STORE_LOCK_WAIT_S 900
+
+/* Takes the store's lock (flock on the directory itself: no file is
+ * written), waiting up to STORE_LOCK_WAIT_S for another run. Returns the
+ * descriptor to keep open while writing, -2 when dir does not exist yet, or
+ * -1 with an error. */
+int store_lock(const char *dir);
 
 #endif

@@ -331,6 +331,7 @@ t_revoke_by_cert_key() {
 		{ cat "$TMP/err"; fail "revoke failed"; }
 	cat "$TMP/err"
 	grep -q 'revoking with the certificate.s key' "$TMP/err" || fail "certificate key not used"
+	! grep -q 'error:' "$TMP/err" || fail "a run that succeeds printed an error line"
 	curl -sfk "https://127.0.0.1:15000/cert-status-by-serial/$(echo "$s" | tr 'A-F' 'a-f' | sed 's/^0*//')" |
 		grep -qi '"Status": *"Revoked"' || fail "Pebble does not report it revoked"
 }

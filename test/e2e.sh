@@ -309,6 +309,22 @@ t_reconnect_when_server_closes() {
 	check_cert "$D/reconnect.example.test" reconnect.example.test
 }
 
+# A slow link (each handshake takes 0.7 s) and a server that closes every
+# connection: each reconnect gets a whole request deadline, not what was
+# left of the 500 ms the close allows itself.
+t_reconnect_slow_link() {
+	local D=$TMP/s1
+	HANDSHAKE_DELAY=0.7 tls_server proxy-close 14443
+	"$BIN" issue --run-dir "$RUN" -d slow.example.test --dir "$D" --server https://localhost:14443/dir --agree-tos \
+		--ca "$PEB/ca.pem" --http-listen $LISTEN -v 2>"$TMP/err"
+	local rc=$?
+	kill $TLSPID 2>/dev/null
+	grep -v '^picoacme: [A-Z]' "$TMP/err" | tail -5
+	[ $rc = 0 ] || fail "issue over a slow link with reconnects failed"
+	grep -q 'server closed the connection; reconnecting' "$TMP/err" || fail "no reconnect"
+	check_cert "$D/slow.example.test" slow.example.test
+}
+
 # bad_server MODE EXPECTED-ERROR: picoacme fails with that error, writes nothing
 bad_server() {
 	local D=$TMP/s1 before start
@@ -612,6 +628,7 @@ run "corrupt account key file" t_corrupt_account_key
 run "failed validation keeps the installed pair" t_failed_validation_keeps_old_pair
 run "responder port already in use" t_port_in_use
 run "transparent reconnect when the server closes" t_reconnect_when_server_closes
+run "reconnects over a slow link get a whole deadline" t_reconnect_slow_link
 run "server dripping one byte a second hits the deadline" t_drip_server
 run "oversized response headers" t_big_header
 run "oversized response body" t_big_body

@@ -50,6 +50,8 @@ fuzz_replay() {
 suite "fuzz corpora replayed (ASan+UBSan)" fuzz_replay
 suite "end-to-end against Pebble (ASan+UBSan binary)" test/e2e.sh build/picoacme-test
 suite "lifecycle against Pebble 2.10 from sid (ASan+UBSan binary)" test/e2e-lifecycle.sh build/picoacme-test
+suite "the store under crashes, hostile paths and concurrent runs (ASan+UBSan binary)" \
+	test/e2e-store.sh build/picoacme-test
 # Big-endian MIPS, like many routers: unit tests under qemu-user, whenever
 # the cross compiler is installed (.ci/run installs it).
 if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; then

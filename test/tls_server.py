@@ -18,7 +18,9 @@ MODE:
   redirect     keep-alive proxy to Pebble that answers GET /moved with 302 to
                /dir (the same origin) and GET /elsewhere with 302 to
                $REDIRECT_TO (another origin)
-Serves at most 200 connections and exits after 120 seconds in any case.
+$HANDSHAKE_DELAY (seconds) holds every handshake back that long, as a slow
+link does. Serves at most 200 connections and exits after 120 seconds in
+any case.
 """
 import os
 import socket
@@ -176,6 +178,7 @@ def main():
         except socket.timeout:
             continue
         served += 1
+        time.sleep(float(os.environ.get("HANDSHAKE_DELAY", "0")))
         try:
             conn = ctx.wrap_socket(raw, server_side=True)
         except (OSError, ssl.SSLError):

@@ -1,0 +1,161 @@
+#!/bin/bash
+# The certificate store under crashes, hostile paths and concurrent runs,
+# against a real Pebble (issue 13).
+#   test/e2e-store.sh BINARY
+# Ends with "store: N passed, N failed".
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+cd "$(dirname "$0")/.." || exit 1
+TMP=$PWD/test/tmp/store
+PEB=$TMP/pebble
+RUN=$TMP/run
+for m in "$TMP"/ro "$TMP"/full; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done
+rm -rf "$TMP"
+mkdir -p "$TMP"
+export PEBBLE_VA_NOSLEEP=1
+test/pebble.sh start "$PEB" || { echo "store: 0 passed, 1 failed"; exit 1; }
+trap 'test/pebble.sh stop "$PEB"; for m in "$TMP"/ro "$TMP"/full; do mountpoint -q "$m" && umount "$m"; done' EXIT
+SERVER=$(cat "$PEB/directory")
+LISTEN=127.0.0.1:5002
+
+. test/lib.sh
+
+pico() { "$BIN" "$@" --server "$SERVER" --ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN; }
+
+# pair_ok DIR NAME: the published key and certificate belong together
+pair_ok() {
+	[ "$(openssl pkey -in "$1/$2/key.pem" -pubout 2>/dev/null)" = \
+		"$(openssl x509 -in "$1/$2/cert.pem" -noout -pubkey 2>/dev/null)" ] || fail "$2: key and certificate differ"
+}
+
+D=$TMP/certs
+
+t_first() {
+	pico issue -d a.example.test --dir "$D" --agree-tos || fail "issue"
+	pair_ok "$D" a.example.test
+}
+
+# A link planted in place of the certificate link, pointing at a foreign
+# directory: refused, and nothing of the foreign directory removed.
+t_planted_link() {
+	local F=$TMP/foreign
+	mkdir -p "$F/sub"
+	echo precious >"$F/key.pem"
+	echo precious >"$F/sub/file"
+	ln -s "$F" "$D/victim.example.test"
+	pico issue -d victim.example.test --dir "$D" --force 2>"$TMP/err"
+	local rc=$?
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "exit status $rc"
+	grep -q "victim.example.test: exists and is not a picoacme certificate link" "$TMP/err" || fail "unclear error"
+	[ -f "$F/key.pem" ] && [ -f "$F/sub/file" ] && [ -d "$F" ] || fail "foreign files removed"
+	rm "$D/victim.example.test"
+	# The same through a relative target that climbs out of the store.
+	ln -s "../foreign" "$D/victim.example.test"
+	pico issue -d victim.example.test --dir "$D" --force 2>/dev/null && fail "a ../ link was accepted"
+	[ -f "$F/key.pem" ] || fail "foreign files removed through ../"
+	rm "$D/victim.example.test"
+}
+
+# Leftovers of crashed runs are removed by the next run that writes: an
+# unpublished generation (with its private key), a generation slot that is
+# a link to a foreign directory (removed as a link), a temporary link, old
+# temporaries in the store and an account directory.
+t_leftovers() {
+	local F=$TMP/foreign2 acct
+	mkdir -p "$F" "$D/.a.example.test.g7"
+	echo precious >"$F/key.pem"
+	echo secret >"$D/.a.example.test.g7/key.pem"
+	ln -s "$F" "$D/.a.example.test.g8"
+	ln -s .a.example.test.g7 "$D/.a.example.test.link"
+	acct=$(ls -d "$D"/accounts/*/ | head -1)
+	echo x >"${acct}key.pem.tmp12345"
+	echo x >"$D/stray.tmp999"
+	touch -d '1 hour ago' "${acct}key.pem.tmp12345" "$D/stray.tmp999"
+	pico issue -d b.example.test --dir "$D" || fail "issue"
+	[ ! -e "$D/.a.example.test.g7" ] || fail "unpublished generation left"
+	[ ! -e "$D/.a.example.test.g8" ] || fail "planted generation link left"
+	[ -f "$F/key.pem" ] || fail "foreign file removed through a generation link"
+	[ ! -e "$D/.a.example.test.link" ] || fail "temporary link left"
+	[ ! -e "${acct}key.pem.tmp12345" ] && [ ! -e "$D/stray.tmp999" ] || fail "temporaries left"
+	pair_ok "$D" a.example.test
+	pair_ok "$D" b.example.test
+}
+
+# A store others can write to, or a key others can read: refused before
+# anything is sent.
+t_permissions() {
+	local W=$TMP/open acct
+	mkdir -p "$W"
+	chmod 777 "$W"
+	pico issue -d c.example.test --dir "$W" --agree-tos 2>"$TMP/err" && fail "a world-writable store was used"
+	cat "$TMP/err"
+	grep -q "open: other users can write to it" "$TMP/err" || fail "unclear error"
+	[ -z "$(ls -A "$W")" ] || fail "something was written"
+	acct=$(ls -d "$D"/accounts/*/ | head -1)
+	chmod 644 "${acct}key.pem"
+	pico issue -d c.example.test --dir "$D" 2>"$TMP/err" && fail "a readable account key was used"
+	chmod 600 "${acct}key.pem"
+	cat "$TMP/err"
+	grep -q "key.pem: a private key that other users can read" "$TMP/err" || fail "unclear error"
+}
+
+# A read-only store: found before the first request (no order is placed).
+t_read_only() {
+	local R=$TMP/ro
+	mkdir -p "$R"
+	mount -t tmpfs -o ro,mode=0700,size=256k tmpfs "$R" || fail "cannot mount a tmpfs"
+	pico issue -d d.example.test --dir "$R" --agree-tos -v 2>"$TMP/err"
+	local rc=$?
+	umount "$R"
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "exit status $rc"
+	grep -q "ro: cannot write to the certificate directory: Read-only file system" "$TMP/err" ||
+		fail "unclear error"
+	! grep -q -- '-> ' "$TMP/err" || fail "requests were sent"
+}
+
+# Two runs at once on one store: the second waits, both succeed, the files
+# are whole.
+t_concurrent() {
+	pico issue -d e1.example.test --dir "$D" -v 2>"$TMP/err1" &
+	local p1=$!
+	pico issue -d e2.example.test --dir "$D" -v 2>"$TMP/err2" &
+	local p2=$!
+	pico issue -d e3.example.test --dir "$D" -v 2>"$TMP/err3"
+	local r3=$?
+	wait $p1
+	local r1=$?
+	wait $p2
+	local r2=$?
+	cat "$TMP/err1" "$TMP/err2" "$TMP/err3" | grep -E 'error|waiting'
+	[ $r1 = 0 ] && [ $r2 = 0 ] && [ $r3 = 0 ] || fail "exit statuses $r1 $r2 $r3"
+	cat "$TMP/err1" "$TMP/err2" "$TMP/err3" | grep -q 'another picoacme run is using it; waiting' ||
+		fail "no run waited"
+	for n in e1 e2 e3; do pair_ok "$D" $n.example.test; done
+}
+
+# The hook gets standard input, output and error only: no descriptor of the
+# run (the responder's control pipe, the store lock) that a daemon it leaves
+# behind could hold.
+t_hook_descriptors() {
+	cat >"$TMP/hook.sh" <<HOOK
+#!/bin/sh
+ls -l /proc/\$\$/fd | grep -E 'pipe:|socket:|/certs\$' | grep -vE ' [012] -> ' >"$TMP/hook.fds"
+HOOK
+	chmod +x "$TMP/hook.sh"
+	# started with no descriptor but 0-2, as cron starts it
+	python3 -c 'import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:], close_fds=True))' \
+		"$BIN" issue -d f.example.test --dir "$D" --hook "$TMP/hook.sh" --server "$SERVER" \
+		--ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN || fail "issue"
+	[ ! -s "$TMP/hook.fds" ] || fail "the hook inherited: $(cat "$TMP/hook.fds")"
+}
+
+run "first issuance" t_first
+run "a planted link is neither followed nor removed" t_planted_link
+run "leftovers of crashed runs are removed" t_leftovers
+run "a store others can write, a key others can read: refused" t_permissions
+run "a read-only store is found before any request" t_read_only
+run "three runs at once: they wait for each other" t_concurrent
+run "the hook inherits no descriptors of the run" t_hook_descriptors
+summary store
