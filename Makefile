@@ -27,10 +27,10 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 # Debian packages each target needs.
 BUILD_PKGS := gcc make libbearssl-dev libjsmn-dev
-TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 curl dpkg-dev
+TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 curl dpkg-dev strace procps
 STATIC_PKGS := musl-tools dpkg-dev
 
-.PHONY: all static test unit e2e demo deps deps-test deps-static lint clean bench fuzz cross
+.PHONY: all static test unit e2e demo deps deps-test deps-static deps-fuzz lint clean bench fuzz cross
 
 all: picoacme
 
@@ -96,7 +96,7 @@ $(BUILD)/fuzz-%: fuzz/%.c fuzz/fuzz.h $(SRCS) $(HDRS) $(FUZZ_BEARSSL) | $(BUILD)
 	clang $(WARN) $(DEFS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ fuzz/$*.c $(SRCS) \
 		-I$(BEARSSL_SRC)/inc $(FUZZ_BEARSSL)
 
-fuzz: $(addprefix $(BUILD)/fuzz-,$(FUZZ_TARGETS))
+fuzz: deps-fuzz $(addprefix $(BUILD)/fuzz-,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(BUILD)/fuzz-corpus/$$t; \
 		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
@@ -126,6 +126,8 @@ deps-test:
 	$(call need_pkgs,$(TEST_PKGS))
 deps-static:
 	$(call need_pkgs,$(BUILD_PKGS) $(STATIC_PKGS))
+deps-fuzz:
+	$(call need_pkgs,$(BUILD_PKGS) clang libclang-rt-14-dev dpkg-dev)
 
 # ---- static musl build ----
 MUSL_INC    := $(BUILD)/musl-include

@@ -415,8 +415,10 @@ static char *dup_string(struct acme *a, int tok, const char *what, const char *f
 	return s;
 }
 
-/* Waits as the server asks (Retry-After, capped) or with a doubling delay. */
-static int poll_wait(struct acme *a, int64_t deadline, int64_t *delay, const char *url)
+/* Waits as the server asks (Retry-After, capped) or with a doubling delay;
+ * ends early with an error when resp (may be NULL) stops serving. */
+static int poll_wait(struct acme *a, int64_t deadline, int64_t *delay, const char *url,
+		     struct responder *resp)
 {
 	int64_t wait = *delay;
 
@@ -429,18 +431,18 @@ static int poll_wait(struct acme *a, int64_t deadline, int64_t *delay, const cha
 		    (long long)(a->poll_timeout_ms / 1000));
 		return -1;
 	}
-	sleep_ms(wait);
-	return 0;
+	return responder_wait(resp, wait);
 }
 
-/* Polls the order while its status is `while_status`; leaves the final order
- * in a->doc. 0 or -1. */
-static int poll_order(struct acme *a, const char *order_url, const char *while_status)
+/* Polls the order while its status is `while_status`, watching resp (may
+ * be NULL) meanwhile; leaves the final order in a->doc. 0 or -1. */
+static int poll_order(struct acme *a, const char *order_url, const char *while_status,
+		      struct responder *resp)
 {
 	int64_t deadline = now_ms() + a->poll_timeout_ms, delay = 100;
 
 	for (;;) {
-		if (poll_wait(a, deadline, &delay, order_url) < 0)
+		if (poll_wait(a, deadline, &delay, order_url, resp) < 0)
 			return -1;
 		if (post(a, order_url, NULL, 0, NULL, NULL) < 0 || parse_body(a, order_url) < 0)
 			return -1;
@@ -600,7 +602,7 @@ static int finalize(struct acme *a, const char *order_url, const char *finalize_
 	msg("finalizing");
 	if (post(a, finalize_url, a->payload, 0, NULL, NULL) < 0 || parse_body(a, finalize_url) < 0)
 		goto out;
-	if (order_status_is(a, "processing") && poll_order(a, order_url, "processing") < 0)
+	if (order_status_is(a, "processing") && poll_order(a, order_url, "processing", NULL) < 0)
 		goto out;
 	if (!order_status_is(a, "valid")) {
 		err("%s: order did not become valid after finalization", order_url);
@@ -707,7 +709,7 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 				    post(a, az[i].challenge, "{}", 0, NULL, NULL) < 0)
 					goto out;
 		}
-		if (poll_order(a, order_url, "pending") < 0)
+		if (poll_order(a, order_url, "pending", resp) < 0)
 			goto out;
 		responder_stop(resp);
 		if (order_status_is(a, "invalid")) {

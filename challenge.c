@@ -256,7 +256,7 @@ reply:
 struct client {
 	int fd;
 	size_t len;
-	int64_t deadline;
+	int64_t since, deadline;
 	char buf[CHALLENGE_MAX_REQUEST];
 };
 
@@ -275,15 +275,12 @@ static void serve(const struct responder *r, int ctl)
 	for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++)
 		cl[i].fd = -1;
 	for (;;) {
-		int np = 0, nfree = 0, timeout = 1000;
+		int np = 0, timeout = 1000;
 		int64_t now = now_ms();
 
 		pfd[np++] = (struct pollfd){ .fd = ctl, .events = POLLIN };
-		for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++)
-			nfree += cl[i].fd < 0;
-		/* With every slot busy, new clients wait in the backlog. */
 		for (int i = 0; i < r->nfds; i++)
-			pfd[np++] = (struct pollfd){ .fd = nfree ? r->fds[i] : -1, .events = POLLIN };
+			pfd[np++] = (struct pollfd){ .fd = r->fds[i], .events = POLLIN };
 		for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++) {
 			pfd[np++] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
 			if (cl[i].fd >= 0 && cl[i].deadline - now < timeout)
@@ -294,21 +291,33 @@ static void serve(const struct responder *r, int ctl)
 		if (pfd[0].revents)
 			return; /* parent closed the pipe or died */
 		for (int i = 0; i < r->nfds; i++) {
-			int fd;
+			int fd, accepted = 0;
 
 			if (!(pfd[1 + i].revents & POLLIN))
 				continue;
-			while (nfree > 0 && (fd = accept4(r->fds[i], NULL, NULL,
-							  SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+			/* Every connection is taken; when the slots are full the
+			 * longest-held client goes, so idle or slow connections (a
+			 * slowloris) cannot lock the CA's validator out. */
+			while (accepted++ < CHALLENGE_MAX_CLIENTS &&
+			       (fd = accept4(r->fds[i], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+				int slot = 0;
+
 				for (int k = 0; k < CHALLENGE_MAX_CLIENTS; k++) {
 					if (cl[k].fd < 0) {
-						cl[k].fd = fd;
-						cl[k].len = 0;
-						cl[k].deadline = now_ms() + CHALLENGE_CLIENT_TIMEOUT_MS;
-						nfree--;
+						slot = k;
 						break;
 					}
+					if (cl[k].since < cl[slot].since)
+						slot = k;
 				}
+				if (cl[slot].fd >= 0)
+					client_close(&cl[slot]);
+				cl[slot].fd = fd;
+				cl[slot].len = 0;
+				cl[slot].since = now_ms();
+				cl[slot].deadline = cl[slot].since + CHALLENGE_CLIENT_TIMEOUT_MS;
+				/* its readiness is not in this round's pfd */
+				pfd[1 + r->nfds + slot].revents = POLLIN;
 			}
 		}
 		now = now_ms();
@@ -382,6 +391,40 @@ int responder_start(struct responder *r)
 	r->ctl = p[1];
 	r->pid = pid;
 	return 0;
+}
+
+int responder_wait(struct responder *r, int64_t ms)
+{
+	struct pollfd p;
+	int64_t until = now_ms() + ms;
+
+	if (r == NULL || r->ctl < 0) {
+		sleep_ms(ms);
+		return 0;
+	}
+	/* The child holds the only read end of the control pipe: POLLERR on
+	 * the write end means it is gone. */
+	p.fd = r->ctl;
+	p.events = 0;
+	for (;;) {
+		int64_t left = until - now_ms();
+		int st = 0;
+
+		if (left <= 0)
+			return 0;
+		p.revents = 0;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return 0;
+		if (!(p.revents & (POLLERR | POLLHUP)))
+			continue;
+		while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		r->pid = -1;
+		err("http-01 responder stopped during validation (%s %d); the CA cannot reach it",
+		    WIFSIGNALED(st) ? "signal" : "exit status",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		return -1;
+	}
 }
 
 void responder_stop(struct responder *r)

@@ -6,14 +6,17 @@
 #define PICOACME_CHALLENGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define CHALLENGE_MAX_TOKENS 128
 #define CHALLENGE_TOKEN_MAX 128
 #define CHALLENGE_KEYAUTH_MAX (CHALLENGE_TOKEN_MAX + 48)
-#define CHALLENGE_MAX_CLIENTS 16
+#define CHALLENGE_MAX_CLIENTS 64
 #define CHALLENGE_MAX_REQUEST 2048
-#define CHALLENGE_CLIENT_TIMEOUT_MS 10000
+/* A client has this long to send its request head; a CA's validator sends
+ * it at once, a slowloris never. */
+#define CHALLENGE_CLIENT_TIMEOUT_MS 2500
 #define CHALLENGE_MAX_LISTEN 2
 
 enum responder_mode { RESPONDER_NONE, RESPONDER_HTTP, RESPONDER_WEBROOT };
@@ -62,6 +65,10 @@ int responder_add(struct responder *r, const char *token, const char *keyauth);
 
 /* Starts serving (http mode forks the responder process). 0 or -1. */
 int responder_start(struct responder *r);
+
+/* Waits ms milliseconds (r may be NULL). 0, or -1 with an error as soon as
+ * the responder process has ended: the CA could not reach it any more. */
+int responder_wait(struct responder *r, int64_t ms);
 
 /* Stops the responder, removes webroot files, closes sockets. Idempotent. */
 void responder_stop(struct responder *r);

@@ -365,7 +365,7 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 		goto out;
 	}
 	/* Local problems first: nothing is sent before they are ruled out. */
-	if (store_prepare(r->o->dir, wall_now()) < 0)
+	if (store_prepare(r->o->dir) < 0)
 		goto out;
 	if (strcmp(s->challenge, "webroot") == 0 ? responder_webroot(&resp, s->webroot) < 0
 						  : responder_listen(&resp, s->http_listen[0] ? s->http_listen : NULL) < 0)

@@ -352,26 +352,36 @@ out:
 	return ret;
 }
 
-/* 1 if name is a temporary of store_write: "<file>.tmp<digits>". */
-static int is_temporary(const char *name)
+/* The process id in the name of a temporary ("<file>.tmp<pid>" of
+ * store_write, ".probe<pid>" of store_prepare), or 0 for another name. */
+static long temporary_pid(const char *name)
 {
-	const char *t = strstr(name, ".tmp");
-	const char *end;
+	const char *t = strstr(name, ".tmp"), *digits = NULL, *end;
+	int64_t pid;
 
-	while (t != NULL && strstr(t + 1, ".tmp") != NULL)
+	while (t != NULL) {
+		if (t != name)
+			digits = t + 4;
 		t = strstr(t + 1, ".tmp");
-	return t != NULL && t != name && t[4] >= '0' && t[4] <= '9' &&
-	       str_to_i64(t + 4, &end) > 0 && *end == '\0';
+	}
+	if (strncmp(name, ".probe", 6) == 0)
+		digits = name + 6;
+	if (digits == NULL || *digits < '1' || *digits > '9')
+		return 0;
+	pid = str_to_i64(digits, &end);
+	return *end == '\0' && pid > 0 && pid <= 0x7fffffff ? (long)pid : 0;
 }
 
-/* Removes from the directory dfd (named path) the temporaries older than
- * since. 0, or -1 with an error. */
-static int clean_temporaries(int dfd, const char *path, int64_t since)
+/* Removes from the directory dfd (named path) the temporaries of other
+ * processes: under the store's lock, what a killed run left. 0, or -1 with
+ * an error. */
+static int clean_temporaries(int dfd, const char *path)
 {
 	DIR *d = NULL;
 	struct dirent *e;
 	struct stat st;
 	int ret = -1, removed = 0, fd = dup(dfd);
+	long pid;
 
 	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
@@ -381,8 +391,9 @@ static int clean_temporaries(int dfd, const char *path, int64_t since)
 	}
 	rewinddir(d);
 	while ((e = readdir(d)) != NULL) {
-		if (!is_temporary(e->d_name) || fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    !S_ISREG(st.st_mode) || (int64_t)st.st_mtime >= since)
+		pid = temporary_pid(e->d_name);
+		if (pid == 0 || pid == (long)getpid() ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (unlinkat(dfd, e->d_name, 0) < 0 && errno != ENOENT) {
 			err("%s/%s: cannot remove a leftover temporary: %s", path, e->d_name,
@@ -402,10 +413,10 @@ out:
 }
 
 /* Removes what crashed runs left in dir: generations no link publishes, a
- * temporary link, temporaries older than since, here and in each account
- * directory. Only entries of those shapes are touched, and never through a
- * link. 0, or -1 with an error. */
-static int clean_leftovers(const char *dir, int64_t since)
+ * temporary link, temporaries, here and in each account directory. Only
+ * entries of those shapes are touched, and never through a link. 0, or -1
+ * with an error. */
+static int clean_leftovers(const char *dir)
 {
 	char path[STORE_MAX_PATH], target[300], name[300];
 	DIR *d = NULL;
@@ -453,7 +464,7 @@ static int clean_leftovers(const char *dir, int64_t since)
 			goto out;
 		}
 	}
-	if (clean_temporaries(dfd, dir, since) < 0)
+	if (clean_temporaries(dfd, dir) < 0)
 		goto out;
 	closedir(d);
 	d = NULL;
@@ -472,7 +483,7 @@ static int clean_leftovers(const char *dir, int64_t since)
 		sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (sfd < 0)
 			continue;
-		if (clean_temporaries(sfd, sub, since) < 0) {
+		if (clean_temporaries(sfd, sub) < 0) {
 			close(sfd);
 			goto out;
 		}
@@ -490,7 +501,7 @@ out:
 	return ret;
 }
 
-int store_prepare(const char *dir, int64_t since)
+int store_prepare(const char *dir)
 {
 	char probe[STORE_MAX_PATH];
 	struct stat st;
@@ -508,7 +519,7 @@ int store_prepare(const char *dir, int64_t since)
 		    "refusing to use it", dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
-	if (clean_leftovers(dir, since) < 0)
+	if (clean_leftovers(dir) < 0)
 		return -1;
 	/* A read-only or full file system is found now, not after the CA has
 	 * issued a certificate that could then not be stored. */

@@ -94,11 +94,11 @@ struct cert_files {
  * the previous generation. 0, or -1 with an error (the old files stay). */
 int store_install(const char *dir, const char *name, const struct cert_files *f);
 
-/* Before a run writes under dir: creates it (0700) if missing, refuses it
- * when it is not ours or others can write to it, removes what crashed runs
- * left (unpublished generations, temporaries older than since, seconds since
- * the epoch) and checks it takes a write. 0, or -1 with an error. */
-int store_prepare(const char *dir, int64_t since);
+/* Before a run writes under dir, holding its lock (store_lock): creates it
+ * (0700) if missing, refuses it when it is not ours or others can write to
+ * it, removes what killed runs left (unpublished generations, temporaries of
+ * other processes) and checks it takes a write. 0, or -1 with an error. */
+int store_prepare(const char *dir);
 
 /* How long a run waits for another one on the same store (store_lock). */
 #define STORE_LOCK_WAIT_S 900

@@ -9,4 +9,28 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifdef FUZZ_WITH_ANCHORS
+#include <stdlib.h>
+
+#include "../trust.h"
+
+/* The trust anchors of the x509 and tls targets, indexed on first use:
+ * $PICOACME_FUZZ_ANCHORS, or fuzz/x509-anchors.pem (the root the seeds
+ * chain to, and two public roots). */
+static inline struct trust_anchors *fuzz_anchors(void)
+{
+	static struct trust_anchors tas;
+	static int loaded;
+
+	if (!loaded) {
+		const char *p = getenv("PICOACME_FUZZ_ANCHORS");
+
+		if (trust_anchors_load(&tas, p ? p : "fuzz/x509-anchors.pem") < 0)
+			abort();
+		loaded = 1;
+	}
+	return &tas;
+}
+#endif
+
 #endif

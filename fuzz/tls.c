@@ -5,6 +5,7 @@
  * of the pieces the input is fed in, bit 3 whether the server name is
  * "localhost" or an IP literal's none), then the server's bytes. Anchors as
  * in fuzz/x509.c. */
+#define FUZZ_WITH_ANCHORS
 #include "fuzz.h"
 
 #include "../http.h"
@@ -16,23 +17,14 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const size_t pieces[8] = { 1, 5, 64, 300, 1024, 4096, 17000, 65536 };
-	static struct trust_anchors tas;
 	static struct http_client c;
-	static int loaded;
 	br_ssl_engine_context *eng = &c.sc.eng;
 	size_t piece, at = 1;
 
-	if (!loaded) {
-		const char *p = getenv("PICOACME_FUZZ_ANCHORS");
-
-		if (trust_anchors_load(&tas, p ? p : "fuzz/x509-anchors.pem") < 0)
-			abort();
-		loaded = 1;
-	}
 	if (size < 1)
 		return 0;
 	piece = pieces[data[0] & 7];
-	http_init(&c, &tas);
+	http_init(&c, fuzz_anchors());
 	http_tls_setup(&c);
 	br_ssl_engine_set_buffers_bidi(eng, c.ibuf, sizeof c.ibuf, c.obuf, sizeof c.obuf);
 	if (!br_ssl_client_reset(&c.sc, data[0] & 8 ? NULL : "localhost", 0))

@@ -6,6 +6,7 @@
  * ::1), then certificates, each as a 2-byte big-endian length and its DER.
  * Anchors: $PICOACME_FUZZ_ANCHORS, or fuzz/x509-anchors.pem (the root the
  * seeds in fuzz/corpus/x509 chain to, and two public roots). */
+#define FUZZ_WITH_ANCHORS
 #include "fuzz.h"
 
 #include "../http.h"
@@ -17,26 +18,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct trust_anchors tas;
 	static struct trust_x509 x;
-	static int loaded;
 	static const unsigned char ip4[4] = { 127, 0, 0, 1 };
 	static const unsigned char ip6[16] = { [15] = 1 };
 	const br_x509_class **vt = &x.vtable;
 	unsigned mode, rc;
 	size_t i;
 
-	if (!loaded) {
-		const char *p = getenv("PICOACME_FUZZ_ANCHORS");
-
-		if (trust_anchors_load(&tas, p ? p : "fuzz/x509-anchors.pem") < 0)
-			abort();
-		loaded = 1;
-	}
 	if (size < 1)
 		return 0;
 	mode = data[0] & 3;
-	http_x509_setup(&x, &tas);
+	http_x509_setup(&x, fuzz_anchors());
 	if (mode == 2)
 		trust_x509_expect_ip(&x, ip4, sizeof ip4);
 	if (mode == 3)

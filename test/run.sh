@@ -50,8 +50,8 @@ fuzz_replay() {
 suite "fuzz corpora replayed (ASan+UBSan)" fuzz_replay
 suite "end-to-end against Pebble (ASan+UBSan binary)" test/e2e.sh build/picoacme-test
 suite "lifecycle against Pebble 2.10 from sid (ASan+UBSan binary)" test/e2e-lifecycle.sh build/picoacme-test
-suite "the store under crashes, hostile paths and concurrent runs (ASan+UBSan binary)" \
-	test/e2e-store.sh build/picoacme-test
+suite "store and responder faults against Pebble (ASan+UBSan binary)" \
+	test/e2e-faults.sh build/picoacme-test
 # Big-endian MIPS, like many routers: unit tests under qemu-user, whenever
 # the cross compiler is installed (.ci/run installs it).
 if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; then
@@ -72,6 +72,12 @@ if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; 
 	fi
 fi
 suite "end-to-end smoke (plain binary)" env E2E_ONLY=smoke test/e2e.sh ./picoacme
+if command -v strace >/dev/null; then
+	suite "kill -9 at every file-system call (plain binary)" test/kill-trials.sh ./picoacme
+else
+	echo "== kill trials: strace is missing"
+	total_fail=$((total_fail + 1))
+fi
 # The shipped binary: musl, its own allocator and resolver (`make static`).
 if command -v musl-gcc >/dev/null; then
 	if make -s picoacme-static >/dev/null 2>&1; then

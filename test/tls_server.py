@@ -15,6 +15,9 @@ MODE:
                connection and "METHOD PATH" per request to $COUNT_LOG
   ratelimit    keep-alive proxy to Pebble that answers new orders with 429
                rateLimited and Retry-After: 7200 once $RATELIMIT_FILE exists
+  hold         keep-alive proxy to Pebble that holds each challenge POST
+               (/chalZ/) back for $HOLD seconds and appends "challenge" to
+               $COUNT_LOG when one arrives
   redirect     keep-alive proxy to Pebble that answers GET /moved with 302 to
                /dir (the same origin) and GET /elsewhere with 302 to
                $REDIRECT_TO (another origin)
@@ -106,7 +109,7 @@ def count(line):
 
 def handle(conn):
     try:
-        if mode in ("proxy-count", "ratelimit", "redirect"):
+        if mode in ("proxy-count", "ratelimit", "redirect", "hold"):
             if mode == "proxy-count":
                 count(b"conn")
             while True:
@@ -117,6 +120,9 @@ def handle(conn):
                 line = b" ".join(head.split(b"\r\n")[0].split(b" ")[:2])
                 if mode == "proxy-count":
                     count(line)
+                if mode == "hold" and line.startswith(b"POST /chalZ/"):
+                    count(b"challenge")
+                    time.sleep(float(os.environ["HOLD"]))
                 if mode == "redirect" and line in (b"GET /moved", b"GET /elsewhere"):
                     to = b"/dir" if line == b"GET /moved" else os.environ["REDIRECT_TO"].encode()
                     conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: " + to + b"\r\nContent-Length: 0\r\n\r\n")

@@ -462,6 +462,21 @@ static int write_file(const char *path, const void *data, size_t len)
 	return (fclose(f) == 0 && w == len) ? 0 : -1;
 }
 
+/* Reads a whole file into buf (cap - 1 bytes at most), NUL-terminated; its
+ * length, or -1. */
+static long read_file(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		return -1;
+	n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return (long)n;
+}
+
 static void csr_round_trip(enum key_type t, const char *const *names, size_t n)
 {
 	static struct key k, k2;
@@ -584,7 +599,7 @@ static void test_rsa_keys_from_openssl(void)
 	static struct key k;
 	static char pem[8192], hex[1200], cmd[512], want[1200];
 	char path[128];
-	size_t len;
+	long n;
 	unsigned char sig[KEY_MAX_SIG];
 	FILE *f;
 
@@ -597,13 +612,9 @@ static void test_rsa_keys_from_openssl(void)
 		if (i == 8)
 			str_fmt(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s -out %s 2>/dev/null", path, path);
 		CHECK(run_cmd(cmd) == 0);
-		f = fopen(path, "rb");
-		CHECK(f != NULL);
-		if (f == NULL)
-			return;
-		len = fread(pem, 1, sizeof pem - 1, f);
-		fclose(f);
-		CHECK(key_from_pem(&k, pem, len) == 0);
+		n = read_file(path, pem, sizeof pem);
+		CHECK(n > 0);
+		CHECK(key_from_pem(&k, pem, (size_t)n) == 0);
 		CHECK(i != 8 || strstr(pem, "BEGIN RSA PRIVATE KEY") != NULL);
 		CHECK(k.type == KEY_RSA2048 && k.rsa_pk.elen == (i == 9 ? 1u : 3u));
 		CHECK(key_sign(&k, "x", 1, sig, sizeof sig) == 256);
@@ -631,13 +642,8 @@ static void test_rsa_keys_from_openssl(void)
 		"echo '-----END RSA PRIVATE KEY-----'; } >bad.pem && ! cmp -s rsa8.der bad.der", tmpdir);
 	CHECK(run_cmd(cmd) == 0);
 	str_fmt(path, sizeof path, "%s/bad.pem", tmpdir);
-	f = fopen(path, "rb");
-	CHECK(f != NULL);
-	if (f == NULL)
-		return;
-	len = fread(pem, 1, sizeof pem - 1, f);
-	fclose(f);
-	CHECK(key_from_pem(&k, pem, len) == -1);
+	n = read_file(path, pem, sizeof pem);
+	CHECK(n > 0 && key_from_pem(&k, pem, (size_t)n) == -1);
 }
 
 static void test_der_time(void)

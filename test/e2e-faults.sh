@@ -1,20 +1,20 @@
 #!/bin/bash
 # The certificate store under crashes, hostile paths and concurrent runs,
-# against a real Pebble (issue 13).
-#   test/e2e-store.sh BINARY
-# Ends with "store: N passed, N failed".
+# and the http-01 responder under abuse, against a real Pebble.
+#   test/e2e-faults.sh BINARY
+# Ends with "faults: N passed, N failed".
 set -u
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 cd "$(dirname "$0")/.." || exit 1
-TMP=$PWD/test/tmp/store
+TMP=$PWD/test/tmp/faults
 PEB=$TMP/pebble
 RUN=$TMP/run
 for m in "$TMP"/ro "$TMP"/full; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done
 rm -rf "$TMP"
 mkdir -p "$TMP"
 export PEBBLE_VA_NOSLEEP=1
-test/pebble.sh start "$PEB" || { echo "store: 0 passed, 1 failed"; exit 1; }
-trap 'test/pebble.sh stop "$PEB"; for m in "$TMP"/ro "$TMP"/full; do mountpoint -q "$m" && umount "$m"; done' EXIT
+test/pebble.sh start "$PEB" || { echo "faults: 0 passed, 1 failed"; exit 1; }
+trap 'test/pebble.sh stop "$PEB"; kill ${BGPIDS:-} 2>/dev/null; for m in "$TMP"/ro "$TMP"/full; do mountpoint -q "$m" && umount "$m"; done' EXIT
 SERVER=$(cat "$PEB/directory")
 LISTEN=127.0.0.1:5002
 
@@ -71,7 +71,6 @@ t_leftovers() {
 	acct=$(ls -d "$D"/accounts/*/ | head -1)
 	echo x >"${acct}key.pem.tmp12345"
 	echo x >"$D/stray.tmp999"
-	touch -d '1 hour ago' "${acct}key.pem.tmp12345" "$D/stray.tmp999"
 	pico issue -d b.example.test --dir "$D" || fail "issue"
 	[ ! -e "$D/.a.example.test.g7" ] || fail "unpublished generation left"
 	[ ! -e "$D/.a.example.test.g8" ] || fail "planted generation link left"
@@ -115,6 +114,46 @@ t_read_only() {
 	! grep -q -- '-> ' "$TMP/err" || fail "requests were sent"
 }
 
+# A full disk: the published pair stays whole and published, one clear
+# error. Completely full, the write probe finds it before any request; with
+# three pages left, the new generation fails half-written after the CA has
+# issued, and the next run (with room again) cleans up and succeeds.
+t_disk_full() {
+	local F=$TMP/full before rc
+	mkdir -p "$F"
+	mount -t tmpfs -o mode=0700,size=512k tmpfs "$F" || fail "cannot mount a tmpfs"
+	pico issue -d full.example.test --dir "$F" --agree-tos 2>/dev/null || fail "first issue"
+	before=$(readlink "$F/full.example.test")
+	dd if=/dev/zero of="$F/filler" bs=4k 2>/dev/null
+	pico issue -d full.example.test --dir "$F" --force -v 2>"$TMP/err"
+	rc=$?
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "full: exit status $rc"
+	[ "$(grep -c 'error:' "$TMP/err")" = 1 ] || fail "full: not one error line"
+	grep -q 'cannot write to the certificate directory: No space left on device' "$TMP/err" ||
+		fail "full: unclear error"
+	! grep -q -- '-> ' "$TMP/err" || fail "full: requests were sent"
+	[ "$(readlink "$F/full.example.test")" = "$before" ] || fail "full: the link moved"
+	pair_ok "$F" full.example.test
+	rm "$F/filler"
+	dd if=/dev/zero of="$F/filler" bs=4k 2>/dev/null
+	rm "$F/filler"
+	dd if=/dev/zero of="$F/filler" bs=4k count=$(($(df -k --output=avail "$F" | tail -1) / 4 - 3)) 2>/dev/null
+	pico issue -d full.example.test --dir "$F" --force 2>"$TMP/err"
+	rc=$?
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "three pages: exit status $rc"
+	[ "$(grep -c 'error:' "$TMP/err")" = 1 ] || fail "three pages: not one error line"
+	grep -q 'No space left on device' "$TMP/err" || fail "three pages: unclear error"
+	[ "$(readlink "$F/full.example.test")" = "$before" ] || fail "three pages: the link moved"
+	pair_ok "$F" full.example.test
+	rm "$F/filler"
+	pico issue -d full.example.test --dir "$F" --force 2>/dev/null || fail "with room again"
+	pair_ok "$F" full.example.test
+	[ "$(find "$F" -name '.full.example.test.g*' | wc -l)" = 1 ] || fail "generations left: $(ls -a "$F")"
+	umount "$F"
+}
+
 # Two runs at once on one store: the second waits, both succeed, the files
 # are whole.
 t_concurrent() {
@@ -141,7 +180,8 @@ t_concurrent() {
 t_hook_descriptors() {
 	cat >"$TMP/hook.sh" <<HOOK
 #!/bin/sh
-ls -l /proc/\$\$/fd | grep -E 'pipe:|socket:|/certs\$' | grep -vE ' [012] -> ' >"$TMP/hook.fds"
+ls -l /proc/\$\$/fd >"$TMP/hook.all"
+grep -E 'pipe:|socket:|/certs\$' "$TMP/hook.all" | grep -vE ' [012] -> ' >"$TMP/hook.fds"
 HOOK
 	chmod +x "$TMP/hook.sh"
 	# started with no descriptor but 0-2, as cron starts it
@@ -151,11 +191,76 @@ HOOK
 	[ ! -s "$TMP/hook.fds" ] || fail "the hook inherited: $(cat "$TMP/hook.fds")"
 }
 
+# 400 idle connections and 400 slowloris clients on the responder's port
+# during a real validation of three names: the CA's validator still gets in
+# (more slots, a 2.5 s limit for the request head, the oldest client evicted
+# when the slots are full).
+t_responder_flood() {
+	local rc pid
+	: >"$TMP/hold.log"
+	# the challenge POSTs are held back 3 s: the floods are on when the CA
+	# validates
+	COUNT_LOG=$TMP/hold.log HOLD=3 python3 test/tls_server.py hold 14446 "$PEB/cert.pem" "$PEB/key.pem" 14000 \
+		>"$TMP/tls-hold.log" 2>&1 &
+	local srv=$!
+	BGPIDS=$srv
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/14446) 2>/dev/null && break; sleep 0.1; done
+	"$BIN" issue -d g1.example.test -d g2.example.test -d g3.example.test --dir "$D" --agree-tos \
+		--server https://localhost:14446/dir --ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN \
+		2>"$TMP/err" &
+	pid=$!
+	for _ in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
+	python3 test/flood.py 5002 400 idle 30 &
+	local f1=$!
+	python3 test/flood.py 5002 400 slowloris 30 &
+	local f2=$!
+	BGPIDS="$srv $f1 $f2"
+	wait $pid
+	rc=$?
+	kill $srv $f1 $f2 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 0 ] || fail "validation under a flood failed"
+	pair_ok "$D" g1.example.test
+}
+
+# The responder process dies while the CA validates: the run ends at once
+# with a clear error, not after the CA's own timeout. A proxy holds the
+# challenge POST back while the test kills the responder.
+t_responder_dies() {
+	local rc pid child t0 t1 i
+	: >"$TMP/hold.log"
+	COUNT_LOG=$TMP/hold.log HOLD=2 python3 test/tls_server.py hold 14446 "$PEB/cert.pem" "$PEB/key.pem" 14000 \
+		>"$TMP/tls-hold.log" 2>&1 &
+	local srv=$!
+	BGPIDS=$srv
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/14446) 2>/dev/null && break; sleep 0.1; done
+	"$BIN" issue -d h.example.test --dir "$D" --agree-tos --server https://localhost:14446/dir \
+		--ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN 2>"$TMP/err" &
+	pid=$!
+	for i in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
+	child=$(pgrep -P $pid | head -1)
+	[ -n "$child" ] || { kill $srv; fail "no responder process"; }
+	kill -9 "$child"
+	t0=$(date +%s%N)
+	wait $pid
+	rc=$?
+	t1=$(date +%s%N)
+	kill $srv 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "exit status $rc"
+	grep -q 'http-01 responder stopped during validation (signal 9)' "$TMP/err" || fail "unclear error"
+	[ $(((t1 - t0) / 1000000)) -lt 4000 ] || fail "took $(((t1 - t0) / 1000000)) ms"
+	[ ! -e "$D/h.example.test" ] || fail "something was installed"
+}
+
 run "first issuance" t_first
 run "a planted link is neither followed nor removed" t_planted_link
 run "leftovers of crashed runs are removed" t_leftovers
 run "a store others can write, a key others can read: refused" t_permissions
 run "a read-only store is found before any request" t_read_only
+run "a full disk: one clear error, the published pair intact" t_disk_full
 run "three runs at once: they wait for each other" t_concurrent
 run "the hook inherits no descriptors of the run" t_hook_descriptors
-summary store
+run "idle and slowloris floods during validation" t_responder_flood
+run "the responder dies during validation: a clear error at once" t_responder_dies
+summary faults
