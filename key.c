@@ -126,8 +126,8 @@ out:
 /* ---- PEM in ---- */
 
 /* Largest private key DER kept to read the RSA public exponent from
- * (RSA 4096 in PKCS#8 is about 2.4 KB). */
-#define KEY_MAX_DER 4096
+ * (RSA 4096 in PKCS#8 is at most about 2,380 bytes). */
+#define KEY_MAX_DER 2560
 
 struct skey_sink {
 	br_skey_decoder_context dc;
@@ -266,7 +266,9 @@ static int adopt_ec(struct key *k, const br_ec_private_key *sk)
 int key_from_pem(struct key *k, const char *pem, size_t len)
 {
 	struct pem_reader pr;
-	static struct skey_sink sink; /* 4 KiB and more: not on the stack */
+	/* On the stack, not static: deeper calls reuse these pages later, where
+	 * a static copy would stay resident for the whole run. */
+	struct skey_sink sink;
 	int in_key = 0, ret = -1, ev;
 
 	memset(k, 0, sizeof *k);

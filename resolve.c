@@ -441,8 +441,10 @@ out:
 	return ret;
 }
 
-/* Asks every nameserver for A and AAAA at once, resending each second. */
-static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const struct resolved *ns,
+/* Asks every nameserver for A and AAAA at once, resending each second.
+ * Not inlined: its 4 KiB answer buffer is on the stack only when DNS is
+ * asked, not for every name /etc/hosts or a literal answers. */
+__attribute__((noinline)) static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const struct resolved *ns,
 		      struct resolved *out, char *why, size_t cap)
 {
 	static unsigned char tcp_buf[DNS_MAX_TCP_MSG]; /* touched only for a TCP answer */
@@ -592,18 +594,24 @@ int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct re
 	 * the next address 250 ms after the last, so neither family can stall
 	 * the other. */
 	{
-		struct resolved v4 = { .n = 0 }, v6 = { .n = 0 };
+		static struct resolved all; /* not on the stack: see dns_lookup */
 		size_t i4 = 0, i6 = 0;
 
-		for (size_t i = 0; i < out->n; i++)
-			add_sockaddr(out->addr[i].ss_family == AF_INET ? &v4 : &v6, &out->addr[i],
-				     out->len[i]);
+		all = *out;
 		out->n = 0;
-		for (; i4 < v4.n || i6 < v6.n; i4++, i6++) {
-			if (i4 < v4.n)
-				add_sockaddr(out, &v4.addr[i4], v4.len[i4]);
-			if (i6 < v6.n)
-				add_sockaddr(out, &v6.addr[i6], v6.len[i6]);
+		while (i4 < all.n || i6 < all.n) {
+			while (i4 < all.n && all.addr[i4].ss_family != AF_INET)
+				i4++;
+			if (i4 < all.n) {
+				add_sockaddr(out, &all.addr[i4], all.len[i4]);
+				i4++;
+			}
+			while (i6 < all.n && all.addr[i6].ss_family != AF_INET6)
+				i6++;
+			if (i6 < all.n) {
+				add_sockaddr(out, &all.addr[i6], all.len[i6]);
+				i6++;
+			}
 		}
 	}
 	return 0;

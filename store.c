@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int store_path(char *out, size_t cap, const char *dir, const char *name)
@@ -45,6 +46,16 @@ int store_mkdirs(const char *path, mode_t mode)
 	return 0;
 }
 
+/* The permission bits as ls writes them in octal, "644" (str_fmt has no %o). */
+static const char *mode_text(mode_t mode, char out[4])
+{
+	out[0] = (char)('0' + ((mode >> 6) & 7));
+	out[1] = (char)('0' + ((mode >> 3) & 7));
+	out[2] = (char)('0' + (mode & 7));
+	out[3] = '\0';
+	return out;
+}
+
 /* secret: the file must be ours and closed to group and others. */
 static int read_file(const char *path, char *buf, size_t cap, size_t *len, int secret)
 {
@@ -62,8 +73,10 @@ static int read_file(const char *path, char *buf, size_t cap, size_t *len, int s
 		goto out;
 	}
 	if (secret && (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077) != 0)) {
-		err("%s: a private key that other users can read or that is not ours (mode %03o); "
-		    "refusing it (chmod 600)", path, (unsigned)(st.st_mode & 0777));
+		char m[4];
+
+		err("%s: a private key that other users can read or that is not ours (mode %s); "
+		    "refusing it (chmod 600)", path, mode_text(st.st_mode, m));
 		goto out;
 	}
 	for (;;) {
@@ -205,6 +218,45 @@ int store_account_dir(char *out, size_t cap, const char *dir, const char *direct
 	return n >= cap ? -1 : 0;
 }
 
+/* Calls fn(dfd, name, ctx) for each entry of the open directory dfd but "."
+ * and "..", listing it with getdents64 into a buffer on the stack: opendir's
+ * heap block (2 KiB, and a fresh page of the allocator's) would stay
+ * resident for the rest of an issuance. fn may remove the entry it is given.
+ * 0 when every call returned 0; else -1 (errno, or fn's error). */
+static int each_entry(int dfd, int (*fn)(int dfd, const char *name, void *ctx), void *ctx)
+{
+	_Alignas(8) char buf[1024];
+
+	if (lseek(dfd, 0, SEEK_SET) < 0)
+		return -1;
+	for (;;) {
+		long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+
+		if (n <= 0)
+			return (int)n;
+		for (long pos = 0; pos < n;) {
+			/* struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name */
+			unsigned short reclen;
+			const char *name = buf + pos + 19;
+
+			memcpy(&reclen, buf + pos + 16, sizeof reclen);
+			if (reclen < 20 || reclen > n - pos || memchr(name, '\0', reclen - 19U) == NULL) {
+				errno = EIO;
+				return -1;
+			}
+			pos += reclen;
+			if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && fn(dfd, name, ctx) < 0)
+				return -1;
+		}
+	}
+}
+
+static int unlink_entry(int dfd, const char *name, void *ctx)
+{
+	(void)ctx;
+	return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
+}
+
 /* The generation number N of a link target ".NAME.gN" (digits only, no
  * slash), or 0 when target is anything else: only such entries of the
  * store are ever removed. */
@@ -227,8 +279,6 @@ static unsigned long generation_of(const char *target, const char *name)
 static int remove_generation(const char *dir, const char *gen_name)
 {
 	int dfd = -1, gfd = -1, ret = -1;
-	DIR *d = NULL;
-	struct dirent *e;
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -241,20 +291,11 @@ static int remove_generation(const char *dir, const char *gen_name)
 			ret = unlinkat(dfd, gen_name, 0) == 0 && fsync(dfd) == 0 ? 0 : -1;
 		goto out;
 	}
-	d = fdopendir(gfd);
-	if (d == NULL)
-		goto out;
-	gfd = -1; /* owned by d now */
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		    unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT)
-			goto out;
-	if (fsync(dirfd(d)) < 0 || unlinkat(dfd, gen_name, AT_REMOVEDIR) < 0 || fsync(dfd) < 0)
+	if (each_entry(gfd, unlink_entry, NULL) < 0 || fsync(gfd) < 0 ||
+	    unlinkat(dfd, gen_name, AT_REMOVEDIR) < 0 || fsync(dfd) < 0)
 		goto out;
 	ret = 0;
 out:
-	if (d != NULL)
-		closedir(d);
 	if (gfd >= 0)
 		close(gfd);
 	if (dfd >= 0)
@@ -372,43 +413,104 @@ static long temporary_pid(const char *name)
 	return *end == '\0' && pid > 0 && pid <= 0x7fffffff ? (long)pid : 0;
 }
 
-/* Removes from the directory dfd (named path) the temporaries of other
- * processes: under the store's lock, what a killed run left. 0, or -1 with
- * an error. */
-static int clean_temporaries(int dfd, const char *path)
-{
-	DIR *d = NULL;
-	struct dirent *e;
-	struct stat st;
-	int ret = -1, removed = 0, fd = dup(dfd);
-	long pid;
+struct sweep {
+	const char *path; /* the directory being swept, for errors */
+	int removed;      /* something was removed: fsync the directory */
+};
 
-	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		err("%s: cannot read the directory: %s", path, strerror(errno));
+/* A temporary of another process ("<file>.tmp<pid>", ".probe<pid>"): under
+ * the store's lock, what a killed run left. */
+static int sweep_temporary(int dfd, const char *name, void *ctx)
+{
+	struct sweep *sw = ctx;
+	long pid = temporary_pid(name);
+	struct stat st;
+
+	if (pid == 0 || pid == (long)getpid() || fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISREG(st.st_mode))
+		return 0;
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT) {
+		err("%s/%s: cannot remove a leftover temporary: %s", sw->path, name, strerror(errno));
 		return -1;
 	}
-	rewinddir(d);
-	while ((e = readdir(d)) != NULL) {
-		pid = temporary_pid(e->d_name);
-		if (pid == 0 || pid == (long)getpid() ||
-		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		if (unlinkat(dfd, e->d_name, 0) < 0 && errno != ENOENT) {
-			err("%s/%s: cannot remove a leftover temporary: %s", path, e->d_name,
-			    strerror(errno));
-			goto out;
+	sw->removed = 1;
+	return 0;
+}
+
+/* In the store itself: a generation .NAME.gN that NAME does not link to, a
+ * temporary link .NAME.link, or a temporary. */
+static int sweep_store_entry(int dfd, const char *name, void *ctx)
+{
+	struct sweep *sw = ctx;
+	const char *g = strrchr(name, '.');
+	char cert[300], target[300];
+	size_t nl;
+	ssize_t tl;
+
+	if (name[0] != '.' || g == NULL || g == name)
+		return sweep_temporary(dfd, name, ctx);
+	nl = (size_t)(g - name) - 1;
+	if (nl == 0 || nl >= sizeof cert)
+		return sweep_temporary(dfd, name, ctx);
+	memcpy(cert, name + 1, nl);
+	cert[nl] = '\0';
+	if (strcmp(g, ".link") == 0) { /* a link that never replaced NAME */
+		struct stat st;
+
+		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+		    unlinkat(dfd, name, 0) < 0 && errno != ENOENT) {
+			err("%s/%s: cannot remove: %s", sw->path, name, strerror(errno));
+			return -1;
 		}
-		removed = 1;
+		sw->removed = 1;
+		return 0;
 	}
-	if (removed && fsync(dfd) < 0) {
+	if (generation_of(name, cert) == 0)
+		return sweep_temporary(dfd, name, ctx);
+	tl = readlinkat(dfd, cert, target, sizeof target - 1);
+	if (tl > 0) {
+		target[tl] = '\0';
+		if (strcmp(target, name) == 0)
+			return 0; /* the published one */
+	}
+	if (remove_generation(sw->path, name) < 0) {
+		err("%s/%s: cannot remove a leftover generation: %s", sw->path, name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs fn over the directory at dfd, then makes its removals durable. */
+static int sweep(int dfd, const char *path, int (*fn)(int, const char *, void *))
+{
+	struct sweep sw = { path, 0 };
+
+	if (each_entry(dfd, fn, &sw) < 0) {
+		if (errno != 0)
+			err("%s: cannot read the directory: %s", path, strerror(errno));
+		return -1;
+	}
+	if (sw.removed && fsync(dfd) < 0) {
 		err("%s: fsync: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
-	ret = 0;
-out:
-	closedir(d);
+	return 0;
+}
+
+/* Each account directory: its temporaries. */
+static int sweep_account(int dfd, const char *name, void *ctx)
+{
+	const struct sweep *accounts = ctx;
+	char sub[STORE_MAX_PATH];
+	int sfd, ret;
+
+	if (name[0] == '.' || store_path(sub, sizeof sub, accounts->path, name) < 0)
+		return 0;
+	sfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd < 0)
+		return 0;
+	ret = sweep(sfd, sub, sweep_temporary);
+	close(sfd);
 	return ret;
 }
 
@@ -418,82 +520,24 @@ out:
  * with an error. */
 static int clean_leftovers(const char *dir)
 {
-	char path[STORE_MAX_PATH], target[300], name[300];
-	DIR *d = NULL;
-	struct dirent *e;
+	char path[STORE_MAX_PATH];
+	struct sweep accounts = { path, 0 };
 	int dfd = -1, afd = -1, ret = -1;
 
+	errno = 0;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || (d = opendir(dir)) == NULL) {
+	if (dfd < 0) {
 		err("%s: cannot read the directory: %s", dir, strerror(errno));
 		goto out;
 	}
-	while ((e = readdir(d)) != NULL) {
-		const char *g = strrchr(e->d_name, '.');
-		size_t nl;
-		ssize_t tl;
-
-		if (e->d_name[0] != '.' || g == NULL || g == e->d_name)
-			continue;
-		nl = (size_t)(g - e->d_name) - 1;
-		if (nl == 0 || nl >= sizeof name)
-			continue;
-		memcpy(name, e->d_name + 1, nl);
-		name[nl] = '\0';
-		if (strcmp(g, ".link") == 0) { /* a link that never replaced NAME */
-			struct stat st;
-
-			if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
-			    unlinkat(dfd, e->d_name, 0) < 0 && errno != ENOENT) {
-				err("%s/%s: cannot remove: %s", dir, e->d_name, strerror(errno));
-				goto out;
-			}
-			continue;
-		}
-		if (generation_of(e->d_name, name) == 0)
-			continue;
-		tl = readlinkat(dfd, name, target, sizeof target - 1);
-		if (tl > 0) {
-			target[tl] = '\0';
-			if (strcmp(target, e->d_name) == 0)
-				continue; /* the published one */
-		}
-		if (remove_generation(dir, e->d_name) < 0) {
-			err("%s/%s: cannot remove a leftover generation: %s", dir, e->d_name,
-			    strerror(errno));
-			goto out;
-		}
-	}
-	if (clean_temporaries(dfd, dir) < 0)
+	if (sweep(dfd, dir, sweep_store_entry) < 0)
 		goto out;
-	closedir(d);
-	d = NULL;
-	if (store_path(path, sizeof path, dir, "accounts") < 0)
-		goto done;
-	afd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (afd < 0 || (d = fdopendir(afd)) == NULL)
-		goto done; /* no accounts yet */
-	afd = -1;
-	while ((e = readdir(d)) != NULL) {
-		char sub[STORE_MAX_PATH];
-		int sfd;
-
-		if (e->d_name[0] == '.' || store_path(sub, sizeof sub, path, e->d_name) < 0)
-			continue;
-		sfd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (sfd < 0)
-			continue;
-		if (clean_temporaries(sfd, sub) < 0) {
-			close(sfd);
-			goto out;
-		}
-		close(sfd);
-	}
-done:
+	if (store_path(path, sizeof path, dir, "accounts") == 0 &&
+	    (afd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
+	    each_entry(afd, sweep_account, &accounts) < 0)
+		goto out;
 	ret = 0;
 out:
-	if (d != NULL)
-		closedir(d);
 	if (afd >= 0)
 		close(afd);
 	if (dfd >= 0)
@@ -515,8 +559,10 @@ int store_prepare(const char *dir)
 	}
 	/* Another user who can write here could swap links under a root run. */
 	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0) {
-		err("%s: other users can write to it or it is not ours (owner %u, mode %03o); "
-		    "refusing to use it", dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+		char m[4];
+
+		err("%s: other users can write to it or it is not ours (owner %u, mode %s); "
+		    "refusing to use it", dir, (unsigned)st.st_uid, mode_text(st.st_mode, m));
 		return -1;
 	}
 	if (clean_leftovers(dir) < 0)

@@ -509,10 +509,10 @@ static void tx_append(const br_x509_class **ctx, const unsigned char *buf, size_
 
 	/* Names first: BearSSL consults the anchors only after the subject. */
 	cert_names_push(&x->names, buf, len);
-	if (x->ip_len != 0 && x->minimal.num_certs == 0 && x->leaf_len <= sizeof x->leaf) {
+	if (x->ip_len != 0 && x->minimal.num_certs == 0 && x->leaf_len <= TRUST_LEAF_MAX) {
 		/* Past the cap leaf_len says so, and the name check fails. */
-		if (len > sizeof x->leaf - x->leaf_len) {
-			x->leaf_len = sizeof x->leaf + 1;
+		if (len > TRUST_LEAF_MAX - x->leaf_len) {
+			x->leaf_len = TRUST_LEAF_MAX + 1;
 		} else {
 			memcpy(x->leaf + x->leaf_len, buf, len);
 			x->leaf_len += len;
@@ -534,7 +534,7 @@ static unsigned tx_end_chain(const br_x509_class **ctx)
 	unsigned rc = x->minimal.vtable->end_chain(&x->minimal.vtable);
 
 	if (rc == 0 && x->ip_len != 0 &&
-	    (x->leaf_len > sizeof x->leaf ||
+	    (x->leaf_len > TRUST_LEAF_MAX ||
 	     cert_has_ip_address(x->leaf, x->leaf_len, x->ip, x->ip_len) != 1))
 		rc = BR_ERR_X509_BAD_SERVER_NAME;
 	return rc;
@@ -557,12 +557,17 @@ void trust_x509_init(struct trust_x509 *x, struct trust_anchors *tas)
 	x->vtable = &trust_x509_vtable;
 	x->tas = tas;
 	x->ip_len = 0;
+	x->leaf = NULL;
 	x->leaf_len = 0;
 	br_x509_minimal_init(&x->minimal, &br_sha256_vtable, tas->ta, tas->n);
 }
 
 void trust_x509_expect_ip(struct trust_x509 *x, const unsigned char *ip, size_t len)
 {
+	/* Outside struct http_client, so a run by name never touches it. */
+	static unsigned char leaf[TRUST_LEAF_MAX];
+
+	x->leaf = leaf;
 	if (len != 4 && len != 16)
 		len = 0;
 	memcpy(x->ip, ip, len);

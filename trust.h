@@ -71,14 +71,15 @@ struct trust_x509 {
 	unsigned char ip[16]; /* the expected iPAddress name, when ip_len != 0 */
 	size_t ip_len;
 	size_t leaf_len;      /* bytes of the server's certificate seen so far */
-	unsigned char leaf[TRUST_LEAF_MAX];
+	unsigned char *leaf;  /* TRUST_LEAF_MAX bytes, set by trust_x509_expect_ip */
 };
 
 void trust_x509_init(struct trust_x509 *x, struct trust_anchors *tas);
 
 /* Makes the chain valid only if the server's certificate names ip (4 or 16
  * bytes, network order) as an iPAddress subjectAltName: BearSSL matches DNS
- * names only. The chain must then be started with no server name. */
+ * names only. The chain must then be started with no server name. The
+ * certificate is kept in one static buffer: one chain at a time. */
 void trust_x509_expect_ip(struct trust_x509 *x, const unsigned char *ip, size_t len);
 
 #endif
