@@ -457,7 +457,7 @@ static int order_status_is(struct acme *a, const char *status)
 }
 
 /* Prints why each failed authorization failed. */
-static void report_failed_authz(struct acme *a, struct authz *az, size_t n)
+OWN_FRAME static void report_failed_authz(struct acme *a, struct authz *az, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char name[ACME_MAX_NAME + 1] = "", line[PROBLEM_LINE_MAX];
@@ -486,7 +486,7 @@ static void report_failed_authz(struct acme *a, struct authz *az, size_t n)
 
 /* Fetches every authorization; registers pending http-01 tokens with resp
  * and remembers their challenge URLs. 0 or -1. */
-static int prepare_authz(struct acme *a, struct authz *az, size_t n, struct responder *resp,
+OWN_FRAME static int prepare_authz(struct acme *a, struct authz *az, size_t n, struct responder *resp,
 			 size_t *pending)
 {
 	*pending = 0;
@@ -575,7 +575,7 @@ static int new_order(struct acme *a, const char *const *names, size_t nnames,
 	return 0;
 }
 
-static int finalize(struct acme *a, const char *order_url, const char *finalize_url,
+OWN_FRAME static int finalize(struct acme *a, const char *order_url, const char *finalize_url,
 		    const char *const *names, size_t nnames, const struct key *cert_key)
 {
 	unsigned char *csr = malloc(ACME_MAX_CSR);
@@ -634,7 +634,7 @@ static int chain_top_issuer(const char *pem, size_t len, char *cn, size_t cap)
 
 /* Downloads the certificate chain, choosing the alternate whose topmost
  * issuer CN is `preferred` when one is offered. 0 or -1. */
-static int download_chain(struct acme *a, const char *cert_url, const char *preferred)
+OWN_FRAME static int download_chain(struct acme *a, const char *cert_url, const char *preferred)
 {
 	static const char accept[] = "application/pem-certificate-chain";
 	char alt[HTTP_MAX_ALT][HTTP_MAX_URL], cn[128];

@@ -777,6 +777,10 @@ int http_parse_head(const struct http_client *c, struct http_response *r,
 
 /* ---- one exchange on an open connection ---- */
 
+/* What one read from the TLS engine copies into c->hdr at most: the head is
+ * small, and chunked bodies pass through on their way to the body buffer. */
+#define HTTP_READ_PIECE 2048
+
 enum { XCH_OK = 0, XCH_FAIL = -1, XCH_RETRY = -2 };
 
 static int exchange(struct http_client *c, const char *method, const struct url *u,
@@ -817,7 +821,11 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 			err("%s: response headers exceed %d bytes", url, HTTP_MAX_HEADER);
 			return XCH_FAIL;
 		}
-		m = br_sslio_read(&c->io, c->hdr + hlen, sizeof c->hdr - 1 - hlen);
+		/* In pieces: a record holding the head and a large body would
+		 * otherwise be copied here whole, touching all 16 KiB. */
+		m = br_sslio_read(&c->io, c->hdr + hlen,
+				  sizeof c->hdr - 1 - hlen < HTTP_READ_PIECE ? sizeof c->hdr - 1 - hlen
+									     : HTTP_READ_PIECE);
 		if (m < 0)
 			goto io_error;
 		got_any = 1;
@@ -865,7 +873,7 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 				if (rc == 1)
 					goto body_done;
 			}
-			int m = br_sslio_read(&c->io, c->hdr, sizeof c->hdr);
+			int m = br_sslio_read(&c->io, c->hdr, HTTP_READ_PIECE);
 
 			if (m < 0)
 				goto io_error;
@@ -935,19 +943,37 @@ io_error:
 	return XCH_FAIL;
 }
 
+/* Takes r->location as the next URL (into cur and u) when it stays on the
+ * origin (host, port) of origin_url; else -1 with an error. Its own frame:
+ * the parsed URLs are not on the stack while the request goes on. */
+OWN_FRAME static int follow_redirect(const char *origin_url, const struct http_response *r,
+				     char *cur, size_t cap, struct url *u)
+{
+	static struct url origin, next; /* 2.6 KiB, off the stack of every request */
+
+	if (url_parse(origin_url, &origin) < 0 || url_parse(r->location, &next) < 0 ||
+	    strcasecmp(next.host, origin.host) != 0 || strcmp(next.port, origin.port) != 0) {
+		err("%s: redirect leaves the server's origin (to %s); not followed", cur, r->location);
+		return -1;
+	}
+	if (str_copy(cur, cap, r->location) < 0)
+		return -1;
+	*u = next;
+	return 0;
+}
+
 int http_request(struct http_client *c, const char *method, const char *url,
 		 const char *content_type, const char *accept,
 		 const char *body, size_t body_len, struct http_response *r)
 {
 	char cur[HTTP_MAX_URL];
 	int redirects = 0, attempts = 0, ret = -1;
-	struct url u, origin, next;
+	struct url u;
 
 	if (str_copy(cur, sizeof cur, url) < 0 || url_parse(cur, &u) < 0) {
 		err("%s: not a valid https:// URL", url);
 		return -1;
 	}
-	origin = u;
 	c->deadline = now_ms() + c->timeout_ms;
 	c->io_timed_out = 0;
 	for (;;) {
@@ -994,15 +1020,8 @@ int http_request(struct http_client *c, const char *method, const char *url,
 			}
 			/* Never off the origin the user configured: a CA's redirect
 			 * must not make the router fetch from elsewhere. */
-			if (url_parse(r->location, &next) < 0 || strcasecmp(next.host, origin.host) != 0 ||
-			    strcmp(next.port, origin.port) != 0) {
-				err("%s: redirect leaves the server's origin (to %s); not followed", cur,
-				    r->location);
+			if (follow_redirect(url, r, cur, sizeof cur, &u) < 0)
 				goto out;
-			}
-			if (str_copy(cur, sizeof cur, r->location) < 0)
-				goto out;
-			u = next;
 			continue;
 		}
 		break;

@@ -83,7 +83,7 @@ int run_directory(struct run *r, const char *server)
 
 /* Loads the account key, creating one only when an account may be created.
  * Returns 0 loaded, 1 created, 2 absent (and not created), -1 error. */
-static int account_key(const char *acct_dir, int agree_tos, struct key *k)
+OWN_FRAME static int account_key(const char *acct_dir, int agree_tos, struct key *k)
 {
 	char path[STORE_MAX_PATH], pem[KEY_MAX_PEM + 1024];
 	size_t len = 0;

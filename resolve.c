@@ -444,7 +444,7 @@ out:
 /* Asks every nameserver for A and AAAA at once, resending each second.
  * Not inlined: its 4 KiB answer buffer is on the stack only when DNS is
  * asked, not for every name /etc/hosts or a literal answers. */
-__attribute__((noinline)) static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const struct resolved *ns,
+OWN_FRAME static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const struct resolved *ns,
 		      struct resolved *out, char *why, size_t cap)
 {
 	static unsigned char tcp_buf[DNS_MAX_TCP_MSG]; /* touched only for a TCP answer */

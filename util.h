@@ -80,4 +80,9 @@ int64_t now_ms(void);
 /* Sleeps ms milliseconds (restarting on EINTR). */
 void sleep_ms(int64_t ms);
 
+/* For a function whose large locals must not stay on the stack while its
+ * caller goes on to deeper calls (the stack-clash probes touch every page
+ * of a frame, so a merged frame costs its whole size in resident memory). */
+#define OWN_FRAME __attribute__((noinline))
+
 #endif
