@@ -497,7 +497,7 @@ int main(int argc, char **argv)
 	static struct options o;
 	static struct run r;
 	const char *cmd;
-	int rc, lock;
+	int rc, lock, created = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
@@ -537,9 +537,13 @@ int main(int argc, char **argv)
 	}
 	/* One run at a time on a store (cron's renew beside a user's issue,
 	 * acme-common's parallel instances); a missing store has nothing to
-	 * guard yet, and issue creates it first. */
-	if (strcmp(cmd, "issue") == 0 && store_mkdirs(o.run.dir, 0700) < 0)
-		return EXIT_ERROR;
+	 * guard yet, and issue creates it first (and removes it again, empty,
+	 * when the run fails: a failed first run leaves nothing behind). */
+	if (strcmp(cmd, "issue") == 0 && access(o.run.dir, F_OK) < 0) {
+		if (store_mkdirs(o.run.dir, 0700) < 0)
+			return EXIT_ERROR;
+		created = 1;
+	}
 	lock = store_lock(o.run.dir);
 	if (lock == -1)
 		return EXIT_ERROR;
@@ -553,6 +557,8 @@ int main(int argc, char **argv)
 	else
 		rc = cmd_revoke(&r, &o, argv[0]);
 	run_free(&r);
+	if (rc != 0 && created)
+		rmdir(o.run.dir); /* only if still empty */
 	if (lock >= 0)
 		close(lock);
 	return rc;

@@ -518,6 +518,17 @@ except socket.timeout:
 	kill $other 2>/dev/null
 	wait $other 2>/dev/null
 	[ ! -e "$TMP/elsewhere.log" ] || fail "picoacme connected to the other origin"
+	# A POST answered with 307 is not followed, even on the same origin.
+	: >"$TMP/redirect.log"
+	COUNT_LOG=$TMP/redirect.log tls_server redirect 14445
+	"$BIN" issue --run-dir "$RUN" -d redir2.example.test --dir "$D" --server https://localhost:14445/postdir \
+		--agree-tos --ca "$PEB/ca.pem" --http-listen $LISTEN --timeout 5 2>"$TMP/err"
+	rc=$?
+	kill $TLSPID 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "POST redirect: exit status $rc"
+	grep -q 'https://localhost:14445/redir-post: HTTP 307' "$TMP/err" || fail "POST redirect: unclear error"
+	! grep -q followed "$TMP/redirect.log" || fail "a POST redirect was followed"
 }
 
 # Pebble rejecting half of all nonces: every issuance still succeeds.

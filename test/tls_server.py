@@ -20,7 +20,10 @@ MODE:
                $COUNT_LOG when one arrives
   redirect     keep-alive proxy to Pebble that answers GET /moved with 302 to
                /dir (the same origin) and GET /elsewhere with 302 to
-               $REDIRECT_TO (another origin)
+               $REDIRECT_TO (another origin); GET /postdir serves a directory
+               whose newAccount is /redir-post, which answers POST with 307
+               to /followed, and a request for /followed appends "followed"
+               to $COUNT_LOG
 $HANDSHAKE_DELAY (seconds) holds every handshake back that long, as a slow
 link does. Serves at most 200 connections and exits after 120 seconds in
 any case.
@@ -123,6 +126,19 @@ def handle(conn):
                 if mode == "hold" and line.startswith(b"POST /chalZ/"):
                     count(b"challenge")
                     time.sleep(float(os.environ["HOLD"]))
+                if mode == "redirect" and line == b"GET /postdir":
+                    base = b"https://localhost:%d" % port
+                    js = (b'{"newNonce":"' + base + b'/nonce-plz","newAccount":"' + base +
+                          b'/redir-post","newOrder":"' + base + b'/redir-post"}')
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                 b"Content-Length: %d\r\n\r\n" % len(js) + js)
+                    continue
+                if mode == "redirect" and line == b"POST /redir-post":
+                    conn.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /followed\r\n"
+                                 b"Content-Length: 0\r\n\r\n")
+                    continue
+                if mode == "redirect" and line.endswith(b" /followed"):
+                    count(b"followed")
                 if mode == "redirect" and line in (b"GET /moved", b"GET /elsewhere"):
                     to = b"/dir" if line == b"GET /moved" else os.environ["REDIRECT_TO"].encode()
                     conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: " + to + b"\r\nContent-Length: 0\r\n\r\n")
