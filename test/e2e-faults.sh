@@ -69,6 +69,7 @@ t_leftovers() {
 	ln -s "$F" "$D/.a.example.test.g8"
 	ln -s .a.example.test.g7 "$D/.a.example.test.link"
 	acct=$(ls -d "$D"/accounts/*/ | head -1)
+	[ -n "$acct" ] || fail "no account directory in $D"
 	echo x >"${acct}key.pem.tmp12345"
 	echo x >"$D/stray.tmp999"
 	pico issue -d b.example.test --dir "$D" || fail "issue"
@@ -93,6 +94,7 @@ t_permissions() {
 		fail "unclear error"
 	[ -z "$(ls -A "$W")" ] || fail "something was written"
 	acct=$(ls -d "$D"/accounts/*/ | head -1)
+	[ -n "$acct" ] || fail "no account directory in $D"
 	chmod 644 "${acct}key.pem"
 	pico issue -d c.example.test --dir "$D" 2>"$TMP/err" && fail "a readable account key was used"
 	chmod 600 "${acct}key.pem"
