@@ -4,6 +4,7 @@
 #include "jws.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +66,14 @@ int acme_name_valid(const char *name)
 		if (++label > 63)
 			return 0;
 	}
-	return label > 0 && name[len - 1] != '-' && labels >= 2;
+	if (label == 0 || name[len - 1] == '-' || labels < 2)
+		return 0;
+	/* a top-level label is never all digits (RFC 3696 §2): "1.2.3.999"
+	 * is a mistyped address, not a name */
+	for (size_t i = len - label; i < len; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return 1;
+	return 0;
 }
 
 /* ---- problems ---- */
@@ -385,7 +393,9 @@ int acme_account(struct acme *a, const struct key *k, const char *kid,
 
 struct authz {
 	char *url;       /* authorization URL, malloc'd */
-	char *challenge; /* http-01 challenge URL to POST, or NULL; malloc'd */
+	char *challenge; /* challenge URL to POST, or NULL; malloc'd */
+	char *ident;     /* its identifier as ordered, once known; malloc'd */
+	int valid;       /* seen valid: not asked again */
 };
 
 static void authz_free(struct authz *az, size_t n)
@@ -395,6 +405,7 @@ static void authz_free(struct authz *az, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(az[i].url);
 		free(az[i].challenge);
+		free(az[i].ident);
 	}
 	free(az);
 }
@@ -415,10 +426,17 @@ static char *dup_string(struct acme *a, int tok, const char *what, const char *f
 	return s;
 }
 
+int acme_ident_is_ip(const char *name)
+{
+	unsigned char b[16];
+
+	return inet_pton(AF_INET, name, b) == 1 || inet_pton(AF_INET6, name, b) == 1;
+}
+
 /* Waits as the server asks (Retry-After, capped) or with a doubling delay;
- * ends early with an error when resp (may be NULL) stops serving. */
+ * ends early with an error when ch (may be NULL) stops serving. */
 static int poll_wait(struct acme *a, int64_t deadline, int64_t *delay, const char *url,
-		     struct responder *resp)
+		     struct challenger *ch)
 {
 	int64_t wait = *delay;
 
@@ -431,18 +449,22 @@ static int poll_wait(struct acme *a, int64_t deadline, int64_t *delay, const cha
 		    (long long)(a->poll_timeout_ms / 1000));
 		return -1;
 	}
-	return responder_wait(resp, wait);
+	return challenger_wait(ch, wait);
 }
 
-/* Polls the order while its status is `while_status`, watching resp (may
- * be NULL) meanwhile; leaves the final order in a->doc. 0 or -1. */
-static int poll_order(struct acme *a, const char *order_url, const char *while_status,
-		      struct responder *resp)
+static int status_is(struct acme *a, const char *status)
+{
+	return json_streq(&a->doc, json_get(&a->doc, 0, "status"), status);
+}
+
+/* Polls the order while its status is `while_status`; leaves the final
+ * order in a->doc. 0 or -1. */
+static int poll_order(struct acme *a, const char *order_url, const char *while_status)
 {
 	int64_t deadline = now_ms() + a->poll_timeout_ms, delay = 100;
 
 	for (;;) {
-		if (poll_wait(a, deadline, &delay, order_url, resp) < 0)
+		if (poll_wait(a, deadline, &delay, order_url, NULL) < 0)
 			return -1;
 		if (post(a, order_url, NULL, 0, NULL, NULL) < 0 || parse_body(a, order_url) < 0)
 			return -1;
@@ -451,84 +473,222 @@ static int poll_order(struct acme *a, const char *order_url, const char *while_s
 	}
 }
 
-static int order_status_is(struct acme *a, const char *status)
+/* The identifier of the authorization in a->doc as ordered ("*." before a
+ * wildcard's name), sanitized. */
+static void authz_ident(struct acme *a, char *out, size_t cap)
 {
-	return json_streq(&a->doc, json_get(&a->doc, 0, "status"), status);
+	char v[ACME_MAX_NAME + 1] = "?";
+	int wildcard = json_true(&a->doc, json_get(&a->doc, 0, "wildcard"));
+
+	json_get_string(&a->doc, json_get(&a->doc, 0, "identifier"), "value", v, sizeof v);
+	str_fmt(out, cap, "%s%s", wildcard ? "*." : "", v);
+	sanitize(out, cap, out, cap);
+}
+
+/* Prints why the authorization or challenge object at obj in a->doc
+ * failed: the error of each challenge (obj is an authorization) or its own. */
+static void report_invalid(struct acme *a, const char *ident, int obj)
+{
+	char line[PROBLEM_LINE_MAX];
+	int chs = json_get(&a->doc, obj, "challenges"), c = chs + 1, n = json_array_len(&a->doc, chs);
+	int printed = 0;
+
+	for (int k = -1; k < n; k++) {
+		int e = json_get(&a->doc, k < 0 ? obj : c, "error");
+
+		if (k >= 0)
+			c = json_skip(&a->doc, c);
+		if (e < 0)
+			continue;
+		acme_problem_line(a->doc.js + a->doc.tok[e].start,
+				  (size_t)(a->doc.tok[e].end - a->doc.tok[e].start), line, sizeof line);
+		err("%s: validation failed: %s", ident, line);
+		str_fmt(a->last_error, sizeof a->last_error, "%s: validation failed: %s", ident, line);
+		printed = 1;
+	}
+	if (!printed)
+		err("%s: validation failed (the CA gives no reason)", ident);
 }
 
 /* Prints why each failed authorization failed. */
 OWN_FRAME static void report_failed_authz(struct acme *a, struct authz *az, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char name[ACME_MAX_NAME + 1] = "", line[PROBLEM_LINE_MAX];
-		int chs, c;
+		char ident[ACME_MAX_NAME + 3];
 
-		if (post(a, az[i].url, NULL, 0, NULL, NULL) < 0 || parse_body(a, az[i].url) < 0)
+		if (az[i].valid || post(a, az[i].url, NULL, 0, NULL, NULL) < 0 ||
+		    parse_body(a, az[i].url) < 0 || !status_is(a, "invalid"))
 			continue;
-		if (!json_streq(&a->doc, json_get(&a->doc, 0, "status"), "invalid"))
-			continue;
-		json_get_string(&a->doc, json_get(&a->doc, 0, "identifier"), "value", name, sizeof name);
-		chs = json_get(&a->doc, 0, "challenges");
-		c = chs + 1;
-		for (int k = 0; k < json_array_len(&a->doc, chs); k++, c = json_skip(&a->doc, c)) {
-			int e = json_get(&a->doc, c, "error");
+		authz_ident(a, ident, sizeof ident);
+		report_invalid(a, ident, 0);
+	}
+}
 
-			if (e < 0)
+/* Polls the order while it is pending. When it stays pending, the
+ * authorizations not yet seen valid are read in turn up to the first
+ * pending one, so that a CA that leaves the order pending after a failed
+ * validation is noticed at once (RFC 8555 §7.5.1). 0, -1 with an error. */
+static int await_validation(struct acme *a, const char *order_url, struct authz *az, size_t n,
+			    struct challenger *ch)
+{
+	int64_t deadline = now_ms() + a->poll_timeout_ms, delay = 100;
+
+	for (;;) {
+		if (poll_wait(a, deadline, &delay, order_url, ch) < 0)
+			return -1;
+		if (post(a, order_url, NULL, 0, NULL, NULL) < 0 || parse_body(a, order_url) < 0)
+			return -1;
+		if (!status_is(a, "pending"))
+			return 0;
+		for (size_t i = 0; i < n; i++) {
+			char ident[ACME_MAX_NAME + 3];
+
+			if (az[i].valid)
 				continue;
-			acme_problem_line(a->doc.js + a->doc.tok[e].start,
-					  (size_t)(a->doc.tok[e].end - a->doc.tok[e].start), line,
-					  sizeof line);
-			err("%s: validation failed: %s", name, line);
-			str_fmt(a->last_error, sizeof a->last_error, "%s: validation failed: %s", name, line);
+			if (post(a, az[i].url, NULL, 0, NULL, NULL) < 0 || parse_body(a, az[i].url) < 0)
+				return -1;
+			if (status_is(a, "valid")) {
+				az[i].valid = 1;
+				continue;
+			}
+			if (status_is(a, "pending"))
+				break;
+			authz_ident(a, ident, sizeof ident);
+			report_invalid(a, ident, 0);
+			err("%s: authorization for %s is not valid", order_url, ident);
+			return -1;
 		}
 	}
 }
 
-/* Fetches every authorization; registers pending http-01 tokens with resp
- * and remembers their challenge URLs. 0 or -1. */
-OWN_FRAME static int prepare_authz(struct acme *a, struct authz *az, size_t n, struct responder *resp,
-			 size_t *pending)
+/* The offered challenge types of the authorization in a->doc, space
+ * separated, into out. */
+static void offered_types(struct acme *a, char *out, size_t cap)
+{
+	int chs = json_get(&a->doc, 0, "challenges"), c = chs + 1;
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int k = 0; k < json_array_len(&a->doc, chs); k++, c = json_skip(&a->doc, c)) {
+		char t[32];
+
+		if (json_get_string(&a->doc, c, "type", t, sizeof t) > 0 && used + strlen(t) + 2 < cap)
+			used += (size_t)str_fmt(out + used, cap - used, "%s%s", used ? " " : "",
+						 sanitize(t, sizeof t, t, sizeof t));
+	}
+}
+
+/* dns-persist-01's issuer-domain-names as one space separated list. */
+static int issuer_names(struct acme *a, int chal, char *out, size_t cap, const char *ident)
+{
+	int arr = json_get(&a->doc, chal, "issuer-domain-names"), t = arr + 1;
+	size_t used = 0;
+
+	for (int k = 0; k < json_array_len(&a->doc, arr); k++, t = json_skip(&a->doc, t)) {
+		char name[ACME_MAX_NAME + 1];
+
+		if (json_string(&a->doc, t, name, sizeof name) < 0 || !acme_name_valid(name) ||
+		    used + strlen(name) + 2 > cap) {
+			err("%s: dns-persist-01 issuer-domain-names: malformed or too many", ident);
+			return -1;
+		}
+		used += (size_t)str_fmt(out + used, cap - used, "%s%s", used ? " " : "", name);
+	}
+	if (used == 0) {
+		err("%s: dns-persist-01 challenge without issuer-domain-names", ident);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fetches every authorization; hands each pending one's challenge to ch and
+ * remembers its URL. 0 or -1. */
+OWN_FRAME static int prepare_authz(struct acme *a, struct authz *az, size_t n, struct challenger *ch,
+				   size_t *pending)
 {
 	*pending = 0;
 	for (size_t i = 0; i < n; i++) {
-		char name[ACME_MAX_NAME + 1] = "?", token[CHALLENGE_TOKEN_MAX];
-		char keyauth[CHALLENGE_KEYAUTH_MAX];
+		char ident[ACME_MAX_NAME + 3], token[CHALLENGE_TOKEN_MAX], offered[128];
+		char keyauth[CHALLENGE_KEYAUTH_MAX], issuers[DNS01_ISSUERS_MAX];
+		struct challenge_task task = { ident, 0, NULL, NULL, NULL, NULL };
+		const char *type;
 		int chs, c, found = -1;
 
 		if (post(a, az[i].url, NULL, 0, NULL, NULL) < 0 || parse_body(a, az[i].url) < 0)
 			return -1;
-		json_get_string(&a->doc, json_get(&a->doc, 0, "identifier"), "value", name, sizeof name);
-		if (order_status_is(a, "valid")) {
-			msg("%s: already authorized", name);
+		authz_ident(a, ident, sizeof ident);
+		if (status_is(a, "valid")) {
+			az[i].valid = 1;
+			msg("%s: already authorized", ident);
 			continue;
 		}
-		if (!order_status_is(a, "pending")) {
-			err("%s: authorization is not pending (%s)", name, az[i].url);
+		if (!status_is(a, "pending")) {
+			err("%s: authorization is not pending (%s)", ident, az[i].url);
 			return -1;
 		}
+		task.ip = json_streq(&a->doc, json_get(&a->doc, json_get(&a->doc, 0, "identifier"), "type"),
+				     "ip");
+		type = challenger_type(ch, ident, task.ip);
+		if (type == NULL)
+			return -1;
 		chs = json_get(&a->doc, 0, "challenges");
 		c = chs + 1;
 		for (int k = 0; k < json_array_len(&a->doc, chs); k++, c = json_skip(&a->doc, c))
-			if (json_streq(&a->doc, json_get(&a->doc, c, "type"), "http-01"))
+			if (json_streq(&a->doc, json_get(&a->doc, c, "type"), type))
 				found = c;
 		if (found < 0) {
-			err("%s: the CA offers no http-01 challenge", name);
+			offered_types(a, offered, sizeof offered);
+			err("%s: the CA offers no %s challenge (offered: %s)", ident, type,
+			    offered[0] ? offered : "none");
 			return -1;
 		}
-		if (json_get_string(&a->doc, found, "token", token, sizeof token) < 0 ||
-		    !challenge_token_valid(token)) {
-			err("%s: challenge token is missing or not base64url", name);
-			return -1;
+		if (strcmp(type, "dns-persist-01") == 0) {
+			if (issuer_names(a, found, issuers, sizeof issuers, ident) < 0)
+				return -1;
+			task.issuers = issuers;
+			task.account_url = a->kid;
+		} else {
+			if (json_get_string(&a->doc, found, "token", token, sizeof token) < 0 ||
+			    !challenge_token_valid(token)) {
+				err("%s: challenge token is missing or not base64url", ident);
+				return -1;
+			}
+			if (jws_key_authorization(token, a->thumbprint, keyauth, sizeof keyauth) < 0)
+				return -1;
+			task.token = token;
+			task.keyauth = keyauth;
 		}
-		if (jws_key_authorization(token, a->thumbprint, keyauth, sizeof keyauth) < 0 ||
-		    responder_add(resp, token, keyauth) < 0)
+		if (challenger_add(ch, &task) < 0)
 			return -1;
 		az[i].challenge = dup_string(a, json_get(&a->doc, found, "url"), "challenge url",
 					     az[i].url);
 		if (az[i].challenge == NULL)
 			return -1;
+		az[i].ident = strdup(ident);
+		if (az[i].ident == NULL) {
+			err("out of memory");
+			return -1;
+		}
 		(*pending)++;
-		msg("%s: http-01", name);
+		msg("%s: %s", ident, type);
+	}
+	return 0;
+}
+
+/* Tells the CA every answer is ready; a challenge that is already invalid
+ * in the response ends it. 0 or -1. */
+static int respond_challenges(struct acme *a, struct authz *az, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (az[i].challenge == NULL)
+			continue;
+		if (post(a, az[i].challenge, "{}", 0, NULL, NULL) < 0 ||
+		    parse_body(a, az[i].challenge) < 0)
+			return -1;
+		if (status_is(a, "invalid")) {
+			report_invalid(a, az[i].ident, 0);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -545,7 +705,7 @@ static int new_order(struct acme *a, const char *const *names, size_t nnames,
 	for (size_t i = 0; i < nnames; i++) {
 		jw_obj_begin(&w);
 		jw_key(&w, "type");
-		jw_str(&w, "dns");
+		jw_str(&w, acme_ident_is_ip(names[i]) ? "ip" : "dns");
 		jw_key(&w, "value");
 		jw_str(&w, names[i]);
 		jw_obj_end(&w);
@@ -602,9 +762,9 @@ OWN_FRAME static int finalize(struct acme *a, const char *order_url, const char 
 	msg("finalizing");
 	if (post(a, finalize_url, a->payload, 0, NULL, NULL) < 0 || parse_body(a, finalize_url) < 0)
 		goto out;
-	if (order_status_is(a, "processing") && poll_order(a, order_url, "processing", NULL) < 0)
+	if (status_is(a, "processing") && poll_order(a, order_url, "processing") < 0)
 		goto out;
-	if (!order_status_is(a, "valid")) {
+	if (!status_is(a, "valid")) {
 		err("%s: order did not become valid after finalization", order_url);
 		goto out;
 	}
@@ -662,7 +822,7 @@ OWN_FRAME static int download_chain(struct acme *a, const char *cert_url, const 
 }
 
 int acme_issue(struct acme *a, const char *const *names, size_t nnames,
-	       const struct key *cert_key, struct responder *resp,
+	       const struct key *cert_key, struct challenger *ch,
 	       const struct acme_order_opts *opts)
 {
 	char order_url[HTTP_MAX_URL], finalize_url[HTTP_MAX_URL], cert_url[HTTP_MAX_URL];
@@ -693,31 +853,29 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 	for (size_t i = 0; i < naz; i++, t = json_skip(&a->doc, t))
 		if ((az[i].url = dup_string(a, t, "authorization", order_url)) == NULL)
 			goto out;
-	if (!order_status_is(a, "ready")) {
-		if (!order_status_is(a, "pending")) {
+	if (!status_is(a, "ready")) {
+		if (!status_is(a, "pending")) {
 			err("%s: new order is not pending", order_url);
 			goto out;
 		}
-		if (prepare_authz(a, az, naz, resp, &pending) < 0)
+		if (prepare_authz(a, az, naz, ch, &pending) < 0)
 			goto out;
 		if (pending > 0) {
-			if (responder_start(resp) < 0)
+			if (challenger_start(ch) < 0)
 				goto out;
 			msg("validating %zu challenge%s", pending, pending == 1 ? "" : "s");
-			for (size_t i = 0; i < naz; i++)
-				if (az[i].challenge != NULL &&
-				    post(a, az[i].challenge, "{}", 0, NULL, NULL) < 0)
-					goto out;
+			if (respond_challenges(a, az, naz) < 0)
+				goto out;
 		}
-		if (poll_order(a, order_url, "pending", resp) < 0)
+		if (await_validation(a, order_url, az, naz, ch) < 0)
 			goto out;
-		responder_stop(resp);
-		if (order_status_is(a, "invalid")) {
+		challenger_stop(ch);
+		if (status_is(a, "invalid")) {
 			report_failed_authz(a, az, naz);
 			err("%s: order is invalid", order_url);
 			goto out;
 		}
-		if (!order_status_is(a, "ready")) {
+		if (!status_is(a, "ready")) {
 			err("%s: order is not ready after validation", order_url);
 			goto out;
 		}
@@ -731,9 +889,40 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 	msg("certificate downloaded");
 	ret = 0;
 out:
-	responder_stop(resp);
+	challenger_stop(ch);
 	authz_free(az, naz);
 	return ret;
+}
+
+/* ---- dns-persist-01 ---- */
+
+int acme_persist_issuers(struct acme *a, const char *name, char *issuers, size_t cap)
+{
+	static const struct acme_order_opts none = { NULL, NULL, NULL };
+	char order_url[HTTP_MAX_URL], authz_url[HTTP_MAX_URL], offered[128];
+	int arr, chs, c;
+
+	/* The issuer domain names come with a challenge: an order shows one. It
+	 * stays pending and expires unused at the CA. */
+	if (new_order(a, &name, 1, &none, order_url) < 0)
+		return -1;
+	arr = json_get(&a->doc, 0, "authorizations");
+	if (json_array_len(&a->doc, arr) < 1 ||
+	    json_string(&a->doc, arr + 1, authz_url, sizeof authz_url) < 0) {
+		err("%s: order without authorizations", order_url);
+		return -1;
+	}
+	if (post(a, authz_url, NULL, 0, NULL, NULL) < 0 || parse_body(a, authz_url) < 0)
+		return -1;
+	chs = json_get(&a->doc, 0, "challenges");
+	c = chs + 1;
+	for (int k = 0; k < json_array_len(&a->doc, chs); k++, c = json_skip(&a->doc, c))
+		if (json_streq(&a->doc, json_get(&a->doc, c, "type"), "dns-persist-01"))
+			return issuer_names(a, c, issuers, cap, name);
+	offered_types(a, offered, sizeof offered);
+	err("%s: the CA offers no dns-persist-01 challenge (offered: %s)", name,
+	    offered[0] ? offered : "none");
+	return -1;
 }
 
 /* ---- account management ---- */

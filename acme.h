@@ -113,13 +113,21 @@ int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64
 /* Parses an RFC 3339 timestamp to epoch seconds; -1 if malformed. */
 int64_t acme_parse_time(const char *s);
 
-/* Orders a certificate for names (valid DNS names, first is the main one),
- * answers pending http-01 challenges through resp, finalizes with a CSR of
+/* Orders a certificate for names (DNS names, "*." wildcards or IP
+ * addresses; the first is the main one), answers pending challenges
+ * through ch, finalizes with a CSR of
  * cert_key and downloads the chain. On success the PEM chain is
  * a->resp.body (a->resp.body_len bytes) until the next request. 0 or -1. */
 int acme_issue(struct acme *a, const char *const *names, size_t nnames,
-	       const struct key *cert_key, struct responder *resp,
+	       const struct key *cert_key, struct challenger *ch,
 	       const struct acme_order_opts *opts);
+
+/* The issuer domain names (space separated) of the dns-persist-01
+ * challenge the CA offers for name, read from a new order. 0 or -1. */
+int acme_persist_issuers(struct acme *a, const char *name, char *issuers, size_t cap);
+
+/* 1 if name is an IPv4 or IPv6 address: an RFC 8738 ip identifier. */
+int acme_ident_is_ip(const char *name);
 
 /* 1 if name is an acceptable DNS identifier for http-01 (lowercase LDH
  * labels of 1..63, total <= 253, at least two labels, no wildcard). */

@@ -1,82 +1,72 @@
-/* challenge.h - answering http-01 challenges, either with a built-in
- * responder (a forked process serving GET/HEAD
- * /.well-known/acme-challenge/<token> for the current order's tokens only)
- * or by writing token files under a webroot served by another web server. */
+/* challenge.h - proving control of identifiers, one interface over every
+ * method: http-01 (built-in responder or webroot), dns-01 (through a hook)
+ * and dns-persist-01 (a record set once). acme.c asks which challenge type
+ * answers an identifier, hands over what the CA sent, and starts, waits and
+ * stops; it never knows a method's insides. */
 #ifndef PICOACME_CHALLENGE_H
 #define PICOACME_CHALLENGE_H
 
-#include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
-#define CHALLENGE_MAX_TOKENS 128
-#define CHALLENGE_TOKEN_MAX 128
-#define CHALLENGE_KEYAUTH_MAX (CHALLENGE_TOKEN_MAX + 48)
-#define CHALLENGE_MAX_CLIENTS 64
-#define CHALLENGE_MAX_REQUEST 2048
-/* A client has this long to send its request head; a CA's validator sends
- * it at once, a slowloris never. */
-#define CHALLENGE_CLIENT_TIMEOUT_MS 2500
-#define CHALLENGE_MAX_LISTEN 2
+#include "dns01.h"
+#include "responder.h"
 
-enum responder_mode { RESPONDER_NONE, RESPONDER_HTTP, RESPONDER_WEBROOT };
+enum challenge_method { CHALLENGE_HTTP01, CHALLENGE_DNS01, CHALLENGE_DNS_PERSIST01 };
 
-/* A token and its key authorization, as offsets into the responder's
- * text: packed, so that an order touches only the memory its tokens use.
- * A key authorization is the token and a tail (".<thumbprint>") that
- * consecutive entries share. */
-struct challenge_entry {
-	unsigned short token, tail;
-	unsigned char keyauth_has_token; /* key authorization = token + tail, else tail */
-	unsigned char written;           /* webroot file exists */
+/* What the CA sent for one identifier, and whose account answers it. */
+struct challenge_task {
+	const char *ident;       /* as ordered: "*.example.org", "192.0.2.1" */
+	int ip;                  /* an RFC 8738 ip identifier */
+	const char *token;       /* http-01, dns-01 */
+	const char *keyauth;     /* http-01, dns-01: token.thumbprint */
+	const char *issuers;     /* dns-persist-01: issuer domain names, space separated */
+	const char *account_url; /* dns-persist-01 */
 };
 
-struct responder {
-	enum responder_mode mode;
-	int fds[CHALLENGE_MAX_LISTEN];
-	int nfds;
-	pid_t pid;
-	int ctl; /* write end of the pipe whose EOF stops the child */
-	char webroot[768];
-	int n;
-	size_t text_len;
-	struct challenge_entry e[CHALLENGE_MAX_TOKENS];
-	char text[CHALLENGE_MAX_TOKENS * (CHALLENGE_TOKEN_MAX + CHALLENGE_KEYAUTH_MAX)];
+/* How a certificate proves control, from its settings. */
+struct challenge_config {
+	const char *method;      /* "http-01", "webroot", "dns-01", "dns-persist-01" */
+	const char *http_listen; /* NULL: port 80 everywhere */
+	const char *webroot;
+	const char *dns_hook;
+	int dns_wait_s;
 };
 
-/* 1 if token is 1..CHALLENGE_TOKEN_MAX-1 base64url characters, else 0.
- * Tokens come from the network and end up in paths and responses. */
-int challenge_token_valid(const char *token);
+struct challenger {
+	enum challenge_method method;
+	int started;
+	struct responder http;
+	struct dns_challenges dns;
+};
 
-/* Empties r; stopping it is then a no-op. Call before anything else. */
-void responder_init(struct responder *r);
+/* Parses a --challenge name ("webroot" is http-01 through files). 0 or -1. */
+int challenge_method_parse(const char *name, enum challenge_method *m);
 
-/* Prepares the built-in responder: binds spec ("ADDR:PORT", "[V6]:PORT",
- * ":PORT"; NULL means port 80 on every IPv6 and IPv4 address).
- * 0, or -1 with an error naming the address. */
-int responder_listen(struct responder *r, const char *spec);
+/* Empties c; stopping it is then a no-op. Call before anything else. */
+void challenger_init(struct challenger *c);
 
-/* Prepares webroot mode: files go to DIR/.well-known/acme-challenge/. 0 or -1. */
-int responder_webroot(struct responder *r, const char *dir);
+/* Sets c up before anything is sent: binds the responder's ports, checks
+ * the webroot or hook. 0, or -1 with an error. */
+int challenger_setup(struct challenger *c, const struct challenge_config *cfg);
 
-/* Registers a token and its key authorization; in webroot mode the file is
- * written at once (0644). 0, or -1 with an error. */
-int responder_add(struct responder *r, const char *token, const char *keyauth);
+/* The ACME challenge type that answers ident ("http-01", "dns-01",
+ * "dns-persist-01"; ip: an ip identifier), or NULL with an error when the
+ * method cannot validate it. */
+const char *challenger_type(const struct challenger *c, const char *ident, int ip);
 
-/* Starts serving (http mode forks the responder process). 0 or -1. */
-int responder_start(struct responder *r);
+/* Registers what the CA sent for one identifier. 0, or -1 with an error. */
+int challenger_add(struct challenger *c, const struct challenge_task *t);
 
-/* Waits ms milliseconds (r may be NULL). 0, or -1 with an error as soon as
- * the responder process has ended: the CA could not reach it any more. */
-int responder_wait(struct responder *r, int64_t ms);
+/* Makes every registered answer available (the responder serves, hooks
+ * published, records visible). Stopping undoes it, also after a failure
+ * here. 0, or -1 with an error. */
+int challenger_start(struct challenger *c);
 
-/* Stops the responder, removes webroot files, closes sockets. Idempotent. */
-void responder_stop(struct responder *r);
+/* Waits ms milliseconds while the CA validates: -1 with an error as soon
+ * as an answer cannot be served any more, or a signal asks to stop. */
+int challenger_wait(struct challenger *c, int64_t ms);
 
-/* Builds the HTTP response for one request (request line and headers in
- * req, len bytes) into out. Exposed for tests and fuzzing. Returns the
- * response length, or 0 when the request is incomplete. */
-size_t responder_answer(const struct responder *r, const char *req, size_t len,
-			char *out, size_t cap);
+/* Stops serving and removes every published answer. Idempotent. */
+void challenger_stop(struct challenger *c);
 
 #endif

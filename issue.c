@@ -5,6 +5,7 @@
 #include "jws.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,7 +218,12 @@ static int verify_chain(const struct cert_settings *s, const struct chain *ch,
 		return -1;
 	}
 	for (size_t i = 0; i < s->nnames; i++) {
-		if (cert_has_dns_name(leaf, leaf_len, s->names[i]) != 1) {
+		unsigned char ip[16];
+		int v4 = inet_pton(AF_INET, s->names[i], ip) == 1;
+
+		if ((v4 || inet_pton(AF_INET6, s->names[i], ip) == 1
+			     ? cert_has_ip_address(leaf, leaf_len, ip, v4 ? 4 : 16)
+			     : cert_has_dns_name(leaf, leaf_len, s->names[i])) != 1) {
 			err("issued certificate: does not cover %s", s->names[i]);
 			return -1;
 		}
@@ -278,8 +284,6 @@ out:
 	return ret;
 }
 
-extern char **environ;
-
 /* Runs the hook program directly (no shell) with the caller's environment
  * plus PICOACME_* variables naming the files. Its failure is reported,
  * never undone. */
@@ -289,10 +293,9 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 	char vars[6][STORE_MAX_PATH + 64];
 	static const char *const files[][2] = { { "KEY", "key.pem" }, { "CERT", "cert.pem" },
 						 { "CHAIN", "chain.pem" }, { "FULLCHAIN", "fullchain.pem" } };
-	char **envp = NULL, *argv[2];
-	size_t n, ne = 0;
-	pid_t pid;
-	int st, bad = 0;
+	char *env[7], *argv[2];
+	size_t n;
+	int bad = 0, rc;
 
 	if (s->hook[0] == '\0')
 		return;
@@ -309,47 +312,22 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 		err("hook %s: paths too long; not run", s->hook);
 		return;
 	}
-	for (char **e = environ; *e; e++)
-		ne++;
-	envp = calloc(ne + 8, sizeof *envp);
-	if (envp == NULL) {
-		err("out of memory");
-		return;
-	}
-	ne = 0;
-	for (char **e = environ; *e; e++)
-		if (strncmp(*e, "PICOACME_", 9) != 0)
-			envp[ne++] = *e;
 	for (int i = 0; i < 6; i++)
-		envp[ne++] = vars[i];
-	envp[ne++] = names_var;
+		env[i] = vars[i];
+	env[6] = names_var;
 	argv[0] = (char *)s->hook;
 	argv[1] = NULL;
-	pid = fork();
-	if (pid < 0) {
-		err("hook %s: fork: %s", s->hook, strerror(errno));
-		free(envp);
-		return;
-	}
-	if (pid == 0) {
-		execve(s->hook, argv, envp);
-		err("hook %s: %s", s->hook, strerror(errno));
-		_exit(127);
-	}
-	free(envp);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		err("hook %s failed (status %d); the new certificate stays installed", s->hook,
-		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	else
+	rc = run_program(s->hook, argv, env, 7);
+	if (rc > 0)
+		err("hook %s failed (status %d); the new certificate stays installed", s->hook, rc);
+	else if (rc == 0)
 		msg("hook %s done", s->hook);
 }
 
 int run_issue(struct run *r, const struct cert_settings *s, const char *replaces,
 	      const struct cert_info *installed)
 {
-	static struct responder resp;
+	static struct challenger chal;
 	static struct key cert_key;
 	struct acme_order_opts opts = { s->profile[0] ? s->profile : NULL, replaces,
 					s->preferred_chain[0] ? s->preferred_chain : NULL };
@@ -359,7 +337,10 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 	struct cert_info ci;
 	int ret = -1;
 
-	responder_init(&resp);
+	struct challenge_config cc = { s->challenge, s->http_listen[0] ? s->http_listen : NULL,
+				       s->webroot, s->dns_hook, s->dns_wait };
+
+	challenger_init(&chal);
 	if (s->key_type[0] && key_type_parse(s->key_type, &kt) < 0) {
 		err("%s: unknown key type %s", s->names[0], s->key_type);
 		goto out;
@@ -367,8 +348,7 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 	/* Local problems first: nothing is sent before they are ruled out. */
 	if (store_prepare(r->o->dir) < 0)
 		goto out;
-	if (strcmp(s->challenge, "webroot") == 0 ? responder_webroot(&resp, s->webroot) < 0
-						  : responder_listen(&resp, s->http_listen[0] ? s->http_listen : NULL) < 0)
+	if (challenger_setup(&chal, &cc) < 0)
 		goto out;
 	if (run_directory(r, s->server) < 0 || run_account(r, s->email[0] ? s->email : NULL) < 0)
 		goto out;
@@ -393,7 +373,7 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 		err("cannot generate a %s certificate key", key_type_name(kt));
 		goto out;
 	}
-	if (acme_issue(&r->acme, s->names, s->nnames, &cert_key, &resp, &opts) < 0)
+	if (acme_issue(&r->acme, s->names, s->nnames, &cert_key, &chal, &opts) < 0)
 		goto out;
 	der = malloc(r->acme.resp.body_len + 1);
 	if (der == NULL) {
@@ -412,7 +392,7 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 	ret = 0;
 out:
 	free(der);
-	responder_stop(&resp);
+	challenger_stop(&chal);
 	key_free(&cert_key);
 	return ret;
 }

@@ -5,6 +5,7 @@
 #include "pem.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 static const struct {
@@ -591,7 +592,7 @@ int key_csr(const struct key *k, const char *const *names, size_t nnames,
 {
 	static const unsigned char zero = 0;
 	struct der d = { .buf = out, .cap = cap };
-	unsigned char h[64], sig[KEY_MAX_SIG];
+	unsigned char h[64], sig[KEY_MAX_SIG], ip[16];
 	size_t info_start, hlen;
 	int siglen;
 
@@ -602,7 +603,8 @@ int key_csr(const struct key *k, const char *const *names, size_t nnames,
 	der_begin(&d, 0x30); /* CertificationRequestInfo */
 	der_prim(&d, 0x02, &zero, 1);
 	der_begin(&d, 0x30); /* subject */
-	if (strlen(names[0]) <= 64) {
+	if (strlen(names[0]) <= 64 && !inet_pton(AF_INET, names[0], ip) &&
+	    !inet_pton(AF_INET6, names[0], ip)) {
 		der_begin(&d, 0x31);
 		der_begin(&d, 0x30);
 		der_prim(&d, 0x06, OID_CN, sizeof OID_CN);
@@ -621,8 +623,15 @@ int key_csr(const struct key *k, const char *const *names, size_t nnames,
 	der_prim(&d, 0x06, OID_SAN, sizeof OID_SAN);
 	der_begin(&d, 0x04);
 	der_begin(&d, 0x30);
-	for (size_t i = 0; i < nnames; i++)
-		der_prim(&d, 0x82, names[i], strlen(names[i]));
+	for (size_t i = 0; i < nnames; i++) {
+		/* RFC 8738: an IP address is an iPAddress, in network order */
+		if (inet_pton(AF_INET, names[i], ip) == 1)
+			der_prim(&d, 0x87, ip, 4);
+		else if (inet_pton(AF_INET6, names[i], ip) == 1)
+			der_prim(&d, 0x87, ip, 16);
+		else
+			der_prim(&d, 0x82, names[i], strlen(names[i]));
+	}
 	der_end(&d);
 	der_end(&d);
 	der_end(&d);

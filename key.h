@@ -72,7 +72,8 @@ void key_public(const struct key *k, struct key_public *pub);
 int key_matches(const struct key *k, const br_x509_pkey *pk);
 
 /* Builds a DER PKCS#10 CSR with a subjectAltName extension listing names
- * (dNSName each) and, when the first name fits, a CN. Returns the length,
+ * (dNSName each, iPAddress for an IPv4 or IPv6 literal) and, when the first
+ * name is a DNS name that fits, a CN. Returns the length,
  * or -1 if it does not fit in cap or signing fails. */
 int key_csr(const struct key *k, const char *const *names, size_t nnames,
 	    unsigned char *out, size_t cap);

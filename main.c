@@ -2,6 +2,7 @@
  * Exit codes: 0 a certificate was issued or renewed (or the command did
  * what it was asked), 1 error, 2 nothing was due. */
 #include "acme.h"
+#include "challenge.h"
 #include "cert.h"
 #include "issue.h"
 #include "jws.h"
@@ -9,6 +10,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +43,10 @@ struct options {
 	int json;
 	int reason;
 	int days;
+	int bare_domain;
+	const char *challenge;      /* --challenge, or NULL */
+	const char *persist_record; /* account --persist-record NAME */
+	int wildcard;
 	size_t nargs; /* names after the options, at argv[1..] of the command */
 };
 
@@ -51,6 +57,7 @@ static void usage(int fd)
 		"       picoacme renew [NAME ...] [options]\n"
 		"       picoacme status [--json] [--dir DIR]\n"
 		"       picoacme account [--email ADDR ...] [--deactivate] [--rollover] [options]\n"
+		"       picoacme account --persist-record NAME [--wildcard] [options]\n"
 		"       picoacme revoke NAME [--reason N] [options]\n"
 		"       picoacme --help | --version\n"
 		"\n"
@@ -69,11 +76,16 @@ static void usage(int fd)
 		"  -v, --verbose            also print HTTP status lines\n"
 		"\n"
 		"issue options (recorded for renewals):\n"
-		"  -d, --domain NAME        a name for the certificate (repeat; first is the main one)\n"
+		"  -d, --domain NAME        a name for the certificate (repeat; first is the main one):\n"
+		"                           a DNS name, *.NAME (dns-01/dns-persist-01) or an IP address\n"
+		"      --with-bare-domain   for each www.NAME also request NAME\n"
 		"      --key-type TYPE      ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
 		"      --http-listen ADDR:PORT  where the built-in http-01 responder listens\n"
 		"                           (default port 80 on every address)\n"
 		"      --webroot DIR        write challenge files under DIR/.well-known/acme-challenge\n"
+		"      --challenge TYPE     http-01 (default), dns-01 (default for wildcards), dns-persist-01\n"
+		"      --dns-hook PROGRAM   dns-01: run as PROGRAM add|remove NAME TXT-NAME TXT-VALUE\n"
+		"      --dns-wait SECONDS   how long DNS records may take to appear (default 120)\n"
 		"      --profile NAME       ACME profile offered by the CA (e.g. tlsserver, shortlived)\n"
 		"      --hook PROGRAM       run after a new certificate is installed (no shell)\n"
 		"      --preferred-chain CN pick the alternate chain whose top issuer has this CN\n"
@@ -129,6 +141,7 @@ static int name_listed(const struct cert_settings *s, const char *name)
 
 static int add_domain(struct cert_settings *s, char *name)
 {
+	char canonical[INET6_ADDRSTRLEN];
 	size_t len;
 
 	for (char *p = name; *p; p++)
@@ -136,11 +149,19 @@ static int add_domain(struct cert_settings *s, char *name)
 	len = strlen(name);
 	if (len > 0 && name[len - 1] == '.')
 		name[len - 1] = '\0';
-	if (!acme_name_valid(name)) {
+	if (acme_ident_is_ip(name)) {
+		unsigned char b[16];
+		int v4 = inet_pton(AF_INET, name, b) == 1;
+
+		/* one spelling for each address: the one the certificate shows */
+		if ((v4 || inet_pton(AF_INET6, name, b) == 1) &&
+		    inet_ntop(v4 ? AF_INET : AF_INET6, b, canonical, sizeof canonical) != NULL)
+			name = canonical;
+	} else if (!acme_name_valid(strncmp(name, "*.", 2) == 0 ? name + 2 : name)) {
 		char safe[80];
 
-		err("-d %s: not a valid DNS name%s", sanitize(safe, sizeof safe, name, strlen(name)),
-		    name[0] == '*' ? " (wildcards need dns-01, which is not supported)" : "");
+		err("-d %s: not a valid DNS name or IP address",
+		    sanitize(safe, sizeof safe, name, strlen(name)));
 		return -1;
 	}
 	if (name_listed(s, name))
@@ -149,6 +170,48 @@ static int add_domain(struct cert_settings *s, char *name)
 		err("-d: at most %d names per certificate", ACME_MAX_NAMES);
 		return -1;
 	}
+	return 0;
+}
+
+/* Settles the method from --challenge, --webroot and the names, and adds
+ * the bare names --with-bare-domain asks for. 0, or -1 with an error. */
+static int choose_challenge(struct options *o)
+{
+	struct cert_settings *s = o->cert;
+	const char *method = o->challenge;
+	int wildcard = 0, ip = 0;
+
+	for (size_t i = 0, n = s->nnames; o->bare_domain && i < n; i++)
+		if (strncmp(s->names[i], "www.", 4) == 0 && acme_name_valid(s->names[i] + 4) &&
+		    !name_listed(s, s->names[i] + 4) && settings_add_name(s, s->names[i] + 4) < 0) {
+			err("--with-bare-domain: at most %d names per certificate", ACME_MAX_NAMES);
+			return -1;
+		}
+	for (size_t i = 0; i < s->nnames; i++) {
+		wildcard |= s->names[i][0] == '*';
+		ip |= acme_ident_is_ip(s->names[i]);
+	}
+	/* a wildcard or a DNS hook means dns-01 unless http-01 is asked for */
+	if (method == NULL)
+		method = (wildcard || s->dns_hook[0]) && !s->webroot[0] && !s->http_listen[0] ? "dns-01"
+											  : "http-01";
+	if (s->webroot[0] && strcmp(method, "http-01") != 0) {
+		err("--webroot serves http-01, not %s", method);
+		return -1;
+	}
+	if (wildcard && strcmp(method, "http-01") == 0) {
+		err("-d *.NAME: a wildcard is validated by dns-01 or dns-persist-01 only, not http-01");
+		return -1;
+	}
+	if (ip && strcmp(method, "http-01") != 0) {
+		err("-d: an IP address is validated by http-01 only, not %s", method);
+		return -1;
+	}
+	if (strcmp(method, "dns-01") == 0 && s->dns_hook[0] == '\0') {
+		err("dns-01 needs --dns-hook PROGRAM to publish the TXT records");
+		return -1;
+	}
+	str_copy(s->challenge, sizeof s->challenge, s->webroot[0] ? "webroot" : method);
 	return 0;
 }
 
@@ -190,7 +253,9 @@ static const struct opt_def opt_defs[] = {
 	{ "force", 'f', 0 },	    { "eab-kid", 'k', 1 },     { "eab-hmac-key", 'm', 1 },
 	{ "syslog", 's', 0 },	    { "json", 'j', 0 },	       { "deactivate", 'x', 0 },
 	{ "rollover", 'r', 0 },	    { "reason", 'N', 1 },      { "verbose", 'v', 0 },
-	{ "help", 'h', 0 },
+	{ "help", 'h', 0 },	    { "challenge", 'g', 1 },   { "dns-hook", 'o', 1 },
+	{ "dns-wait", 'w', 1 },	    { "with-bare-domain", 'b', 0 }, { "persist-record", 'p', 1 },
+	{ "wildcard", 'z', 0 },
 };
 
 /* The definition for "--name" (name may end in "=value"): an exact match, else
@@ -286,7 +351,7 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 			optarg = no_value; /* options without a value never read it */
 		c = def->code;
 		/* Certificate options only make sense where a certificate is issued. */
-		if (!issue && strchr("dKLWPHc", c) != NULL) {
+		if (!issue && strchr("dKLWPHcgowb", c) != NULL) {
 			err("%s: option --%s is for issue", cmd, def->name);
 			return -1;
 		}
@@ -366,6 +431,31 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 			if (parse_int("--reason", optarg, 0, 10, &o->reason) < 0)
 				return -1;
 			break;
+		case 'g': {
+			enum challenge_method cm;
+
+			if (challenge_method_parse(optarg, &cm) < 0 || strcmp(optarg, "webroot") == 0) {
+				err("--challenge %s: expected http-01, dns-01 or dns-persist-01", optarg);
+				return -1;
+			}
+			o->challenge = optarg;
+			break;
+		}
+		case 'o':
+			if (copy_opt(s->dns_hook, sizeof s->dns_hook, "--dns-hook", optarg) < 0)
+				return -1;
+			if (access(optarg, X_OK) < 0) {
+				err("--dns-hook %s: not an executable file", optarg);
+				return -1;
+			}
+			break;
+		case 'w':
+			if (parse_int("--dns-wait", optarg, 1, 3600, &s->dns_wait) < 0)
+				return -1;
+			break;
+		case 'b': o->bare_domain = 1; break;
+		case 'p': o->persist_record = optarg; break;
+		case 'z': o->wildcard = 1; break;
 		case 'v': log_set_verbose(1); break;
 		case 'h': usage(1); return 1;
 		default: return -1; /* a definition without a case: not reached */
@@ -379,6 +469,8 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 		err("--http-listen and --webroot exclude each other");
 		return -1;
 	}
+	if (issue && choose_challenge(o) < 0)
+		return -1;
 	if (!text_valid(o->run.dir) || !text_valid(o->run.run_dir)) {
 		err("--dir/--run-dir: empty or contains control characters");
 		return -1;
@@ -427,6 +519,27 @@ static int cmd_account(struct run *r, const struct options *o)
 			crit("the CA now knows the account by a key that could not be saved");
 			goto out;
 		}
+	}
+	if (o->persist_record != NULL) {
+		char issuers[DNS01_ISSUERS_MAX], line[DNS01_URL_MAX + 600], name[ACME_MAX_NAME + 1];
+
+		str_copy(name, sizeof name, o->persist_record);
+		for (char *p = name; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		if (!acme_name_valid(name)) {
+			err("--persist-record %s: not a valid DNS name", name);
+			goto out;
+		}
+		if (acme_persist_issuers(&r->acme, name, issuers, sizeof issuers) < 0)
+			goto out;
+		issuers[strcspn(issuers, " ")] = '\0';
+		if (dns_persist_record(line, sizeof line, name, issuers, r->acme.kid, o->wildcard) < 0) {
+			err("--persist-record %s: the record does not fit", name);
+			goto out;
+		}
+		out_fmt("%s\n", line);
+		ret = 0;
+		goto out;
 	}
 	if (o->deactivate && acme_account_deactivate(&r->acme) < 0)
 		goto out;

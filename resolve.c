@@ -18,6 +18,9 @@
 #define DNS_RETRY_MS 1000
 #define DNS_TYPE_A 1
 #define DNS_TYPE_AAAA 28
+#define DNS_TYPE_NS 2
+#define DNS_TYPE_CNAME 5
+#define DNS_TYPE_TXT 16
 
 static const char *hosts_path = "/etc/hosts";
 static const char *resolv_conf_path = "/etc/resolv.conf";
@@ -251,13 +254,23 @@ static size_t dns_name(const char *host, unsigned char *out, size_t cap)
 
 static uint16_t be16(const unsigned char *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
-int dns_parse_response(const unsigned char *msg, size_t len, uint16_t id, const char *qname,
-		       uint16_t qtype, uint16_t port, struct resolved *out)
+/* One resource record of an answer, for the per-record callbacks. */
+struct dns_rr {
+	uint16_t type, class;
+	size_t rdoff, rdlen; /* rdata within the message */
+};
+
+/* Checks msg is a response to (id, qname, qtype) and walks its answer
+ * section; fn (may be NULL) sees each record, only once the whole section
+ * is known to be well-formed. Returns the rcode, or -1. */
+static int dns_walk(const unsigned char *msg, size_t len, uint16_t id, const char *qname,
+		    uint16_t qtype, void (*fn)(void *ctx, const unsigned char *msg, size_t len,
+					       const struct dns_rr *rr),
+		    void *ctx)
 {
 	unsigned char want[256];
-	size_t wl = dns_name(qname, want, sizeof want), pos = 12;
+	size_t wl = dns_name(qname, want, sizeof want), first, pos = 12;
 	unsigned an;
-	struct resolved found; /* merged into out only when the whole message parsed */
 
 	if (wl == 0 || len < 12 || be16(msg) != id || !(msg[2] & 0x80) || (msg[2] & 0x78) != 0 ||
 	    be16(msg + 4) != 1 || len < pos + wl + 4)
@@ -268,43 +281,180 @@ int dns_parse_response(const unsigned char *msg, size_t len, uint16_t id, const 
 	pos += wl;
 	if (be16(msg + pos) != qtype || be16(msg + pos + 2) != 1)
 		return -1;
-	pos += 4;
+	first = pos + 4;
 	an = be16(msg + 6);
-	found.n = 0;
-	for (unsigned i = 0; i < an; i++) {
-		uint16_t type, rdlen;
+	for (int pass = 0; pass < (fn != NULL ? 2 : 1); pass++) {
+		pos = first;
+		for (unsigned i = 0; i < an; i++) {
+			struct dns_rr rr;
 
-		for (;;) { /* the owner name: labels, ending in 0 or a pointer */
-			if (pos >= len)
-				return -1;
-			if (msg[pos] == 0) {
-				pos++;
-				break;
+			for (;;) { /* the owner name: labels, ending in 0 or a pointer */
+				if (pos >= len)
+					return -1;
+				if (msg[pos] == 0) {
+					pos++;
+					break;
+				}
+				if ((msg[pos] & 0xc0) == 0xc0) {
+					pos += 2;
+					break;
+				}
+				if (msg[pos] & 0xc0)
+					return -1;
+				pos += 1u + msg[pos];
 			}
-			if ((msg[pos] & 0xc0) == 0xc0) {
-				pos += 2;
-				break;
-			}
-			if (msg[pos] & 0xc0)
+			if (pos + 10 > len)
 				return -1;
-			pos += 1u + msg[pos];
+			rr.type = be16(msg + pos);
+			rr.class = be16(msg + pos + 2);
+			rr.rdlen = be16(msg + pos + 8);
+			rr.rdoff = pos + 10;
+			pos += 10;
+			if (pos + rr.rdlen > len)
+				return -1;
+			if (pass == 1)
+				fn(ctx, msg, len, &rr);
+			pos += rr.rdlen;
 		}
-		if (pos + 10 > len)
-			return -1;
-		type = be16(msg + pos);
-		rdlen = be16(msg + pos + 8);
-		pos += 10;
-		if (pos + rdlen > len)
-			return -1;
-		/* CNAME records may precede the addresses; only the type is used. */
-		if (be16(msg + pos - 8) == 1 && type == qtype &&
-		    rdlen == (type == DNS_TYPE_A ? 4 : 16) && (type == DNS_TYPE_A || type == DNS_TYPE_AAAA))
-			add_addr(&found, type == DNS_TYPE_A ? AF_INET : AF_INET6, msg + pos, port, 0);
-		pos += rdlen;
 	}
-	for (size_t i = 0; i < found.n; i++)
-		add_sockaddr(out, &found.addr[i], found.len[i]);
 	return msg[3] & 0x0f;
+}
+
+struct addr_ctx {
+	uint16_t qtype, port;
+	struct resolved *out;
+};
+
+static void addr_rr(void *ctx, const unsigned char *msg, size_t len, const struct dns_rr *rr)
+{
+	struct addr_ctx *c = ctx;
+
+	(void)len;
+	/* CNAME records may precede the addresses; only the type is used. */
+	if (rr->class == 1 && rr->type == c->qtype &&
+	    rr->rdlen == (rr->type == DNS_TYPE_A ? 4u : 16u) &&
+	    (rr->type == DNS_TYPE_A || rr->type == DNS_TYPE_AAAA))
+		add_addr(c->out, rr->type == DNS_TYPE_A ? AF_INET : AF_INET6, msg + rr->rdoff, c->port, 0);
+}
+
+int dns_parse_response(const unsigned char *msg, size_t len, uint16_t id, const char *qname,
+		       uint16_t qtype, uint16_t port, struct resolved *out)
+{
+	struct addr_ctx c = { qtype, port, out };
+
+	return dns_walk(msg, len, id, qname, qtype, addr_rr, &c);
+}
+
+struct txt_ctx {
+	char *out;
+	size_t cap, used, n;
+	int cname, full;
+};
+
+/* A TXT record's character-strings joined into one NUL-terminated text. */
+static void txt_rr(void *ctx, const unsigned char *msg, size_t len, const struct dns_rr *rr)
+{
+	struct txt_ctx *c = ctx;
+	size_t p = rr->rdoff, end = rr->rdoff + rr->rdlen, start = c->used;
+
+	(void)len;
+	if (rr->class != 1)
+		return;
+	if (rr->type == DNS_TYPE_CNAME)
+		c->cname = 1;
+	if (rr->type != DNS_TYPE_TXT)
+		return;
+	while (p < end) {
+		size_t sl = msg[p++];
+
+		if (p + sl > end || c->used + sl + 1 > c->cap) {
+			c->full |= p + sl <= end;
+			c->used = start; /* the record is dropped whole */
+			return;
+		}
+		for (size_t i = 0; i < sl; i++) /* a NUL inside would cut the text short */
+			c->out[c->used++] = msg[p + i] == '\0' ? '?' : (char)msg[p + i];
+		p += sl;
+	}
+	c->out[c->used++] = '\0';
+	c->n++;
+}
+
+int dns_parse_txt(const unsigned char *msg, size_t len, uint16_t id, const char *qname,
+		  char *out, size_t cap, size_t *n, int *cname)
+{
+	struct txt_ctx c = { out, cap, 0, 0, 0, 0 };
+	int rc = dns_walk(msg, len, id, qname, DNS_TYPE_TXT, txt_rr, &c);
+
+	*n = c.n;
+	*cname = c.cname;
+	return rc;
+}
+
+/* The (possibly compressed) name at off as dotted text without the final
+ * dot. 0, or -1 when it is malformed, loops or does not fit. */
+static int dns_name_text(const unsigned char *msg, size_t len, size_t off, char *out, size_t cap)
+{
+	size_t n = 0;
+	int hops = 0;
+
+	for (;;) {
+		if (off >= len)
+			return -1;
+		if ((msg[off] & 0xc0) == 0xc0) {
+			if (off + 1 >= len || ++hops > 32)
+				return -1;
+			off = (size_t)(msg[off] & 0x3f) << 8 | msg[off + 1];
+			continue;
+		}
+		if (msg[off] & 0xc0)
+			return -1;
+		if (msg[off] == 0)
+			break;
+		if (off + 1 + msg[off] > len || n + msg[off] + 2 > cap || n + msg[off] > 253)
+			return -1;
+		if (n > 0)
+			out[n++] = '.';
+		for (size_t i = 0; i < msg[off]; i++) {
+			unsigned char ch = msg[off + 1 + i];
+
+			/* a host name: letters, digits, '-' and '_' only */
+			if (!((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z') && !(ch >= '0' && ch <= '9') &&
+			    ch != '-' && ch != '_')
+				return -1;
+			out[n++] = (char)ch;
+		}
+		off += 1u + msg[off];
+	}
+	if (n == 0)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+struct ns_names {
+	char (*names)[DNS_NAME_TEXT];
+	size_t max, n;
+};
+
+static void ns_rr(void *ctx, const unsigned char *msg, size_t len, const struct dns_rr *rr)
+{
+	struct ns_names *c = ctx;
+
+	if (rr->class == 1 && rr->type == DNS_TYPE_NS && c->n < c->max &&
+	    dns_name_text(msg, len, rr->rdoff, c->names[c->n], DNS_NAME_TEXT) == 0 &&
+	    rr->rdoff + rr->rdlen <= len)
+		c->n++;
+}
+
+int dns_parse_ns(const unsigned char *msg, size_t len, uint16_t id, const char *qname,
+		 char (*names)[DNS_NAME_TEXT], size_t max, size_t *n)
+{
+	struct ns_names c = { names, max, 0 };
+	int rc = dns_walk(msg, len, id, qname, DNS_TYPE_NS, ns_rr, &c);
+
+	*n = c.n;
+	return rc;
 }
 
 struct dns_query {
@@ -316,7 +466,8 @@ struct dns_query {
 	int rcode;
 };
 
-static void query_init(struct dns_query *q, uint16_t type, const unsigned char *name, size_t nl)
+static void query_init(struct dns_query *q, uint16_t type, const unsigned char *name, size_t nl,
+		       int recursion)
 {
 	unsigned char rnd[2] = { 0, 0 };
 
@@ -331,7 +482,7 @@ static void query_init(struct dns_query *q, uint16_t type, const unsigned char *
 	q->id = (uint16_t)(rnd[0] << 8 | rnd[1]);
 	q->msg[0] = rnd[0];
 	q->msg[1] = rnd[1];
-	q->msg[2] = 0x01; /* RD */
+	q->msg[2] = recursion ? 0x01 : 0x00; /* RD */
 	q->msg[5] = 1;	  /* one question */
 	memcpy(q->msg + 12, name, nl);
 	q->msg[12 + nl + 1] = (unsigned char)type;
@@ -441,25 +592,30 @@ out:
 	return ret;
 }
 
-/* Asks every nameserver for A and AAAA at once, resending each second.
+/* One round of questions (A and AAAA together, or one TXT or NS) to a set
+ * of nameservers; parse reads an answer to q[k] into ctx and returns its
+ * rcode, or -1 when it is not a well-formed answer. */
+struct dns_ask {
+	struct dns_query q[2];
+	int nq;
+	int (*parse)(void *ctx, const struct dns_query *q, const unsigned char *msg, size_t len);
+	void *ctx;
+	const size_t *found; /* when > 0 and one query is done, the other gets 300 ms */
+};
+
+/* Sends every query to every nameserver at once, resending each second,
+ * until each is answered (NOERROR/NXDOMAIN, or an error from every server)
+ * or the deadline passes. -1 (with why) only when no socket can be opened.
  * Not inlined: its 4 KiB answer buffer is on the stack only when DNS is
  * asked, not for every name /etc/hosts or a literal answers. */
-OWN_FRAME static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const struct resolved *ns,
-		      struct resolved *out, char *why, size_t cap)
+OWN_FRAME static int dns_exchange(struct dns_ask *a, const struct resolved *ns, int64_t deadline,
+				  char *why, size_t cap)
 {
 	static unsigned char tcp_buf[DNS_MAX_TCP_MSG]; /* touched only for a TCP answer */
-	struct dns_query q[2];
-	unsigned char name[256], buf[DNS_MAX_MSG];
+	unsigned char buf[DNS_MAX_MSG];
 	int fds[2] = { -1, -1 }, ret = -1; /* [0] IPv4, [1] IPv6 sockets */
-	size_t nl = dns_name(host, name, sizeof name);
 	int64_t next_send = 0;
 
-	if (nl == 0) {
-		str_fmt(why, cap, "not a valid host name");
-		goto out;
-	}
-	query_init(&q[0], DNS_TYPE_A, name, nl);
-	query_init(&q[1], DNS_TYPE_AAAA, name, nl);
 	for (size_t i = 0; i < ns->n; i++) {
 		int v6 = ns->addr[i].ss_family == AF_INET6;
 
@@ -471,25 +627,31 @@ OWN_FRAME static int dns_lookup(const char *host, uint16_t port, int64_t deadlin
 		str_fmt(why, cap, "cannot open a DNS socket: %s", strerror(errno));
 		goto out;
 	}
-	str_fmt(why, cap, "no answer from the nameservers of %s", resolv_conf_path);
-	while (!(q[0].done && q[1].done)) {
+	ret = 0;
+	for (;;) {
 		struct pollfd pfd[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
 		int64_t now = now_ms(), wait;
+		int pending = 0, any_done = 0;
 
-		if (now >= deadline)
+		for (int k = 0; k < a->nq; k++) {
+			pending |= !a->q[k].done;
+			any_done |= a->q[k].done;
+		}
+		if (!pending || now >= deadline)
 			break; /* with what arrived so far, if anything */
+		/* One family answered: the other gets a moment, not the whole deadline. */
+		if (a->found != NULL && *a->found > 0 && any_done && deadline > now + 300)
+			deadline = now + 300;
 		if (now >= next_send) {
-			for (int k = 0; k < 2; k++)
-				for (size_t i = 0; !q[k].done && i < ns->n; i++)
-					sendto(fds[ns->addr[i].ss_family == AF_INET6], q[k].msg, q[k].len,
+			for (int k = 0; k < a->nq; k++)
+				for (size_t i = 0; !a->q[k].done && i < ns->n; i++)
+					sendto(fds[ns->addr[i].ss_family == AF_INET6], a->q[k].msg, a->q[k].len,
 					       MSG_NOSIGNAL, (const struct sockaddr *)&ns->addr[i], ns->len[i]);
 			next_send = now + DNS_RETRY_MS;
 		}
 		wait = (next_send < deadline ? next_send : deadline) - now;
-		if (poll(pfd, 2, (int)wait) < 0 && errno != EINTR) {
-			str_fmt(why, cap, "DNS: %s", strerror(errno));
-			goto out;
-		}
+		if (poll(pfd, 2, (int)wait) < 0 && errno != EINTR)
+			break;
 		for (int f = 0; f < 2; f++) {
 			struct sockaddr_storage from = { .ss_family = AF_UNSPEC };
 			socklen_t fl = sizeof from;
@@ -501,51 +663,39 @@ OWN_FRAME static int dns_lookup(const char *host, uint16_t port, int64_t deadlin
 					     &fl)) >= 0) {
 				int server = from_server(ns, &from, fl);
 
-				for (int k = 0; k < 2 && server >= 0; k++) {
+				for (int k = 0; k < a->nq && server >= 0; k++) {
+					struct dns_query *q = &a->q[k];
 					const unsigned char *msg = buf;
 					ssize_t ml = n > (ssize_t)sizeof buf ? (ssize_t)sizeof buf : n;
 					int rc;
 
-					if (q[k].done || ml < 12 || be16(buf) != q[k].id)
+					if (q->done || ml < 12 || be16(buf) != q->id)
 						continue;
 					/* Truncated (TC, or larger than the buffer): ask that
 					 * server again over TCP for the whole answer. */
 					if ((buf[2] & 0x02) || n > (ssize_t)sizeof buf) {
-						ml = dns_tcp(&from, fl, &q[k], deadline, tcp_buf, DNS_MAX_TCP_MSG);
+						ml = dns_tcp(&from, fl, q, deadline, tcp_buf, DNS_MAX_TCP_MSG);
 						if (ml < 0)
 							continue;
 						msg = tcp_buf;
 					}
-					rc = dns_parse_response(msg, (size_t)ml, q[k].id, host, q[k].type, port,
-								out);
+					rc = a->parse(a->ctx, q, msg, (size_t)ml);
 					if (rc < 0)
 						continue;
 					/* NOERROR and NXDOMAIN are final; another code only once
 					 * every server has given one (REFUSED by one of them, a
 					 * SERVFAIL, while another would answer). */
 					if (rc != 0 && rc != 3)
-						q[k].refused |= 1u << server;
-					if (rc == 0 || rc == 3 || q[k].refused == (1u << ns->n) - 1) {
-						q[k].done = 1;
-						q[k].rcode = rc;
+						q->refused |= 1u << server;
+					if (rc == 0 || rc == 3 || q->refused == (1u << ns->n) - 1) {
+						q->done = 1;
+						q->rcode = rc;
 					}
 				}
 				fl = sizeof from;
 			}
 		}
-		/* One family answered: the other gets a moment, not the whole deadline. */
-		if (out->n > 0 && (q[0].done || q[1].done) && deadline > now_ms() + 300)
-			deadline = now_ms() + 300;
 	}
-	if (out->n > 0)
-		ret = 0;
-	else if (q[0].rcode == 3 || q[1].rcode == 3)
-		str_fmt(why, cap, "no such host (NXDOMAIN)");
-	else if (q[0].rcode > 0)
-		str_fmt(why, cap, "nameserver error (DNS rcode %d)", q[0].rcode);
-	else if (q[0].done && q[1].done)
-		str_fmt(why, cap, "the name has no IPv4 or IPv6 address");
-	/* else: the deadline passed with no answer, as why already says */
 out:
 	for (int f = 0; f < 2; f++)
 		if (fds[f] >= 0)
@@ -553,13 +703,195 @@ out:
 	return ret;
 }
 
+struct lookup_ctx {
+	const char *host;
+	uint16_t port;
+	struct resolved *out;
+};
+
+static int parse_addr(void *ctx, const struct dns_query *q, const unsigned char *msg, size_t len)
+{
+	struct lookup_ctx *c = ctx;
+
+	return dns_parse_response(msg, len, q->id, c->host, q->type, c->port, c->out);
+}
+
+/* Asks the nameservers for A and AAAA at once. */
+static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const struct resolved *ns,
+		      struct resolved *out, char *why, size_t cap)
+{
+	struct lookup_ctx c = { host, port, out };
+	struct dns_ask a;
+	unsigned char name[256];
+	size_t nl = dns_name(host, name, sizeof name);
+
+	if (nl == 0) {
+		str_fmt(why, cap, "not a valid host name");
+		return -1;
+	}
+	query_init(&a.q[0], DNS_TYPE_A, name, nl, 1);
+	query_init(&a.q[1], DNS_TYPE_AAAA, name, nl, 1);
+	a.nq = 2;
+	a.parse = parse_addr;
+	a.ctx = &c;
+	a.found = &out->n;
+	if (dns_exchange(&a, ns, deadline, why, cap) < 0)
+		return -1;
+	if (out->n > 0)
+		return 0;
+	if (a.q[0].rcode == 3 || a.q[1].rcode == 3)
+		str_fmt(why, cap, "no such host (NXDOMAIN)");
+	else if (a.q[0].rcode > 0)
+		str_fmt(why, cap, "nameserver error (DNS rcode %d)", a.q[0].rcode);
+	else if (a.q[0].done && a.q[1].done)
+		str_fmt(why, cap, "the name has no IPv4 or IPv6 address");
+	else
+		str_fmt(why, cap, "no answer from the nameservers of %s", resolv_conf_path);
+	return -1;
+}
+
+/* The nameservers of resolv.conf (127.0.0.1 when it names none, as libc
+ * does), with the DNS port. */
+static void configured_nameservers(struct resolved *ns, uint16_t *port)
+{
+	static const unsigned char lo4[4] = { 127, 0, 0, 1 };
+	struct ns_ctx nc = { ns, 53 };
+
+	ns->n = 0;
+#ifdef PICOACME_TEST
+	/* A private resolv.conf, hosts file and DNS port for the test server. */
+	if (getenv("PICOACME_TEST_RESOLV_CONF") != NULL)
+		resolv_conf_path = getenv("PICOACME_TEST_RESOLV_CONF");
+	if (getenv("PICOACME_TEST_HOSTS") != NULL)
+		hosts_path = getenv("PICOACME_TEST_HOSTS");
+	if (getenv("PICOACME_TEST_DNS_PORT") != NULL)
+		nc.port = (uint16_t)str_to_i64(getenv("PICOACME_TEST_DNS_PORT"), NULL);
+#endif
+	scan_file(resolv_conf_path, resolv_line, &nc);
+	if (ns->n == 0)
+		add_addr(ns, AF_INET, lo4, nc.port, 0);
+	*port = nc.port;
+}
+
+struct one_ctx {
+	const char *name;
+	char *out;
+	size_t cap, n;
+	int cname;
+	char (*names)[DNS_NAME_TEXT];
+};
+
+static int parse_txt(void *ctx, const struct dns_query *q, const unsigned char *msg, size_t len)
+{
+	struct one_ctx *c = ctx;
+
+	return dns_parse_txt(msg, len, q->id, c->name, c->out, c->cap, &c->n, &c->cname);
+}
+
+static int parse_ns(void *ctx, const struct dns_query *q, const unsigned char *msg, size_t len)
+{
+	struct one_ctx *c = ctx;
+
+	return dns_parse_ns(msg, len, q->id, c->name, c->names, DNS_MAX_AUTH, &c->n);
+}
+
+/* Asks ns one question of type about name; the answer is in c. Returns its
+ * rcode, or -1 with why when none came. */
+static int dns_ask_one(const char *name, uint16_t type, int recursion, const struct resolved *ns,
+		       int64_t deadline, struct one_ctx *c, char *why, size_t cap)
+{
+	struct dns_ask a;
+	unsigned char wire[256];
+	size_t nl = dns_name(name, wire, sizeof wire);
+
+	if (nl == 0) {
+		str_fmt(why, cap, "%s: not a valid DNS name", name);
+		return -1;
+	}
+	query_init(&a.q[0], type, wire, nl, recursion);
+	a.nq = 1;
+	a.parse = type == DNS_TYPE_TXT ? parse_txt : parse_ns;
+	a.ctx = c;
+	a.found = NULL;
+	c->name = name;
+	c->n = 0;
+	c->cname = 0;
+	if (dns_exchange(&a, ns, deadline, why, cap) < 0)
+		return -1;
+	if (!a.q[0].done) {
+		str_fmt(why, cap, "no answer from the nameservers asked about %s", name);
+		return -1;
+	}
+	return a.q[0].rcode;
+}
+
+/* The addresses of the nameservers of the zone that holds name: NS asked
+ * through the configured resolver for name and each parent in turn, up to
+ * the first with NS records. 0 with ns->n > 0, or -1 (none found). */
+OWN_FRAME static int zone_nameservers(const char *name, const struct resolved *conf, uint16_t port,
+				      int64_t deadline, struct resolved *ns)
+{
+	char names[DNS_MAX_AUTH][DNS_NAME_TEXT], why[128];
+	struct one_ctx c = { .names = names };
+	const char *zone = name;
+
+	ns->n = 0;
+	while (strchr(zone, '.') != NULL) { /* a top-level domain is not asked */
+		int rc = dns_ask_one(zone, DNS_TYPE_NS, 1, conf, deadline, &c, why, sizeof why);
+
+		if (rc != 0 && rc != 3)
+			return -1; /* a resolver that answers no NS questions */
+		if (rc == 0 && c.n > 0)
+			break;
+		zone = strchr(zone, '.') + 1;
+	}
+	for (size_t i = 0; i < c.n && ns->n < RESOLVE_MAX; i++) {
+		struct resolved one = { .n = 0 };
+
+		if (resolve_host(names[i], port, deadline, &one, why, sizeof why) == 0)
+			for (size_t k = 0; k < one.n; k++)
+				add_sockaddr(ns, &one.addr[k], one.len[k]);
+	}
+	return ns->n > 0 ? 0 : -1;
+}
+
+int resolve_txt(const char *name, int64_t deadline_ms, char *out, size_t cap, size_t *n,
+		char *why, size_t whycap)
+{
+	static struct resolved conf, auth;
+	struct one_ctx c = { .out = out, .cap = cap };
+	uint16_t port;
+	int rc;
+
+	*n = 0;
+	configured_nameservers(&conf, &port);
+	/* The zone's own servers see a new record first; a CNAME (a delegated
+	 * _acme-challenge) is followed by the configured resolver instead. */
+	if (zone_nameservers(name, &conf, port, deadline_ms, &auth) == 0) {
+		rc = dns_ask_one(name, DNS_TYPE_TXT, 0, &auth, deadline_ms, &c, why, whycap);
+		if ((rc == 0 || rc == 3) && !c.cname) {
+			*n = c.n;
+			return 0;
+		}
+	}
+	rc = dns_ask_one(name, DNS_TYPE_TXT, 1, &conf, deadline_ms, &c, why, whycap);
+	if (rc < 0)
+		return -1;
+	if (rc != 0 && rc != 3) {
+		str_fmt(why, whycap, "%s: nameserver error (DNS rcode %d)", name, rc);
+		return -1;
+	}
+	*n = c.n;
+	return 0;
+}
+
 int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct resolved *out,
 		 char *why, size_t cap)
 {
 	static const unsigned char lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
 	struct resolved ns = { .n = 0 };
-	struct ns_ctx nc = { &ns, 53 };
 	struct hosts_ctx hc = { host, port, out };
+	uint16_t dns_port;
 	size_t hl = strlen(host);
 
 	out->n = 0;
@@ -572,21 +904,10 @@ int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct re
 		add_addr(out, AF_INET6, lo6, port, 0);
 		return 0;
 	}
-#ifdef PICOACME_TEST
-	/* A private resolv.conf, hosts file and DNS port for the test server. */
-	if (getenv("PICOACME_TEST_RESOLV_CONF") != NULL)
-		resolv_conf_path = getenv("PICOACME_TEST_RESOLV_CONF");
-	if (getenv("PICOACME_TEST_HOSTS") != NULL)
-		hosts_path = getenv("PICOACME_TEST_HOSTS");
-	if (getenv("PICOACME_TEST_DNS_PORT") != NULL)
-		nc.port = (uint16_t)str_to_i64(getenv("PICOACME_TEST_DNS_PORT"), NULL);
-#endif
+	configured_nameservers(&ns, &dns_port); /* also picks the test files */
 	scan_file(hosts_path, hosts_line, &hc);
 	if (out->n > 0)
 		return 0;
-	scan_file(resolv_conf_path, resolv_line, &nc);
-	if (ns.n == 0)
-		add_addr(&ns, AF_INET, lo4, nc.port, 0); /* what libc does without one */
 	if (dns_lookup(host, port, deadline_ms, &ns, out, why, cap) < 0)
 		return -1;
 	/* Families alternate, IPv4 first (RFC 8305 §4 interleaving; a router's

@@ -1,6 +1,8 @@
 /* resolve.h - host names to socket addresses without libc's resolver:
  * numeric addresses, "localhost", /etc/hosts, then DNS over UDP (A and AAAA,
- * TCP when truncated) to the nameservers of /etc/resolv.conf. libc's getaddrinfo brings a fifth
+ * TCP when truncated) to the nameservers of /etc/resolv.conf; and the TXT
+ * records that dns-01 and dns-persist-01 publish, as the zone's own
+ * nameservers serve them. libc's getaddrinfo brings a fifth
  * of the static binary (sorting, service names, IDN, stdio); a router asks
  * its own dnsmasq one question, so this does exactly that. */
 #ifndef PICOACME_RESOLVE_H
@@ -12,6 +14,8 @@
 #include <sys/socket.h>
 
 #define RESOLVE_MAX 8 /* addresses kept per name */
+#define DNS_NAME_TEXT 254 /* a name as dotted text, NUL included */
+#define DNS_MAX_AUTH 4   /* nameservers of a zone asked */
 
 struct resolved {
 	struct sockaddr_storage addr[RESOLVE_MAX];
@@ -38,6 +42,24 @@ int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct re
  * Exposed for the fuzzer. */
 int dns_parse_response(const unsigned char *msg, size_t len, uint16_t id, const char *qname,
 		       uint16_t qtype, uint16_t port, struct resolved *out);
+
+/* The TXT records of name, each record's strings joined, as NUL-terminated
+ * texts one after another in out (cap bytes; a record that does not fit is
+ * left out); *n is how many. Asked of the zone's authoritative nameservers
+ * (found through the configured resolver), else of the configured resolver.
+ * Returns 0 (*n may be 0: no record yet), or -1 with a one-line reason. */
+int resolve_txt(const char *name, int64_t deadline_ms, char *out, size_t cap, size_t *n,
+		char *why, size_t whycap);
+
+/* dns_parse_response for a TXT answer: the records as resolve_txt gives
+ * them; *cname set when the answer holds a CNAME. rcode or -1. */
+int dns_parse_txt(const unsigned char *msg, size_t len, uint16_t id, const char *qname,
+		  char *out, size_t cap, size_t *n, int *cname);
+
+/* dns_parse_response for an NS answer: up to max nameserver host names
+ * (letters, digits, '-', '_'). rcode or -1. Exposed for tests and fuzzing. */
+int dns_parse_ns(const unsigned char *msg, size_t len, uint16_t id, const char *qname,
+		 char (*names)[DNS_NAME_TEXT], size_t max, size_t *n);
 
 /* Adds the addresses /etc/hosts-format text (len bytes) gives host. */
 void hosts_lookup(const char *text, size_t len, const char *host, uint16_t port,

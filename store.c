@@ -646,11 +646,22 @@ static const struct field {
 	F("challenge", challenge),
 	F("webroot", webroot),
 	F("http_listen", http_listen),
+	F("dns_hook", dns_hook),
 	F("email", email),
 	F("profile", profile),
 	F("hook", hook),
 	F("preferred_chain", preferred_chain),
 #undef F
+};
+
+/* Numbers: 0 (absent) up to max. */
+static const struct int_field {
+	const char *key;
+	size_t off;
+	int max;
+} int_fields[] = {
+	{ "days", offsetof(struct cert_settings, days), 3650 },
+	{ "dns_wait", offsetof(struct cert_settings, dns_wait), 3600 },
 };
 
 void settings_init(struct cert_settings *s)
@@ -659,6 +670,7 @@ void settings_init(struct cert_settings *s)
 	 * never written never cost RAM. */
 	s->nnames = 0;
 	s->days = 0;
+	s->dns_wait = 0;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
 		((char *)s + fields[i].off)[0] = '\0';
 }
@@ -692,8 +704,12 @@ int settings_format(const struct cert_settings *s, char *out, size_t cap)
 			return -1;
 		n += (size_t)w;
 	}
-	if (s->days > 0) {
-		w = str_fmt(out + n, cap - n, "days=%d\n", s->days);
+	for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++) {
+		int v = *(const int *)(const void *)((const char *)s + int_fields[i].off);
+
+		if (v <= 0)
+			continue;
+		w = str_fmt(out + n, cap - n, "%s=%d\n", int_fields[i].key, v);
 		if (w < 0 || (size_t)w >= cap - n)
 			return -1;
 		n += (size_t)w;
@@ -753,22 +769,21 @@ int settings_parse(struct cert_settings *s, const char *text, size_t len, const 
 				goto bad;
 			continue;
 		}
-		if (kl == 4 && memcmp(l, "days", 4) == 0) {
+		for (size_t i = 0; i < sizeof int_fields / sizeof int_fields[0]; i++) {
 			char num[8];
+			const char *end;
+			int64_t v;
 
+			if (strlen(int_fields[i].key) != kl || memcmp(l, int_fields[i].key, kl) != 0)
+				continue;
 			if (vl == 0 || vl >= sizeof num)
 				goto bad;
 			memcpy(num, eq + 1, vl);
 			num[vl] = '\0';
-			{
-				const char *end;
-				int64_t d = str_to_i64(num, &end);
-
-				if (*end != '\0' || d < 0 || d > 3650)
-					goto bad;
-				s->days = (int)d;
-			}
-			continue;
+			v = str_to_i64(num, &end);
+			if (*end != '\0' || v < 0 || v > int_fields[i].max)
+				goto bad;
+			*(int *)(void *)((char *)s + int_fields[i].off) = (int)v;
 		}
 		for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
 			char *dst = (char *)s + fields[i].off;

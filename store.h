@@ -28,9 +28,11 @@ struct cert_settings {
 	size_t nnames;
 	char server[1024];
 	char key_type[16];
-	char challenge[16]; /* "http-01" or "webroot" */
+	char challenge[16]; /* "http-01", "webroot" (http-01 by files), "dns-01", "dns-persist-01" */
 	char webroot[STORE_MAX_PATH];
 	char http_listen[128];
+	char dns_hook[STORE_MAX_PATH];
+	int dns_wait; /* seconds; 0 = the default */
 	char email[256];
 	char profile[64];
 	char hook[STORE_MAX_PATH];

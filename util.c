@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -388,6 +390,79 @@ void sleep_ms(int64_t ms)
 		return;
 	ts.tv_sec = (time_t)(ms / 1000);
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stop_requested())
 		;
+}
+
+extern char **environ;
+
+int run_program(const char *program, char *const argv[], char *const env[], size_t n)
+{
+	char **envp = NULL;
+	size_t ne = 0;
+	pid_t pid;
+	int st = 0, ret = -1;
+
+	for (char **e = environ; *e; e++)
+		ne++;
+	envp = calloc(ne + n + 1, sizeof *envp);
+	if (envp == NULL) {
+		err("%s: out of memory", program);
+		goto out;
+	}
+	ne = 0;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "PICOACME_", 9) != 0)
+			envp[ne++] = *e;
+	for (size_t i = 0; i < n; i++)
+		envp[ne++] = env[i];
+	pid = fork();
+	if (pid < 0) {
+		err("%s: fork: %s", program, strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		execve(program, argv, envp);
+		err("%s: %s", program, strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR) {
+			err("%s: wait: %s", program, strerror(errno));
+			goto out;
+		}
+	}
+	ret = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+out:
+	free(envp);
+	return ret;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void note_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void stop_on_signals(int on)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static struct sigaction saved[3];
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = note_signal; /* no SA_RESTART: a blocked wait returns */
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++) {
+		if (on)
+			sigaction(sigs[i], &sa, &saved[i]);
+		else
+			sigaction(sigs[i], &saved[i], NULL);
+	}
+}
+
+int stop_requested(void)
+{
+	return stop_signal != 0;
 }

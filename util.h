@@ -80,6 +80,17 @@ int64_t now_ms(void);
 /* Sleeps ms milliseconds (restarting on EINTR). */
 void sleep_ms(int64_t ms);
 
+/* Runs program directly (no shell) with argv, the caller's environment less
+ * its PICOACME_* variables, plus env (n "NAME=value" strings), and waits.
+ * Returns its exit status (0-255; 128+N for signal N), or -1 with an error
+ * when it could not be started. */
+int run_program(const char *program, char *const argv[], char *const env[], size_t n);
+
+/* While on, SIGINT, SIGTERM and SIGHUP only set a flag (stop_requested),
+ * so that what a run published is removed before it ends. */
+void stop_on_signals(int on);
+int stop_requested(void);
+
 /* For a function whose large locals must not stay on the stack while its
  * caller goes on to deeper calls (the stack-clash probes touch every page
  * of a frame, so a merged frame costs its whole size in resident memory). */

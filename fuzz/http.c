@@ -3,7 +3,7 @@
  * input so chunked decoding is also driven in pieces. */
 #include "fuzz.h"
 
-#include "../challenge.h"
+#include "../responder.h"
 #include "../http.h"
 
 #include <string.h>

@@ -153,7 +153,7 @@ t_no_agree_tos() {
 t_invalid_name() {
 	local D=$TMP/s1 before
 	before=$(tree_state "$D")
-	for bad in 'bad_name.example' '-x.example' 'a..example' '*.wild.example' 'x.example/../../etc' "$(printf 'a\nb.example')"; do
+	for bad in 'bad_name.example' '-x.example' 'a..example' '*.*.wild.example' 'a.*.example' '*' '999.1.2.3' 'x.example/../../etc' "$(printf 'a\nb.example')"; do
 		"$BIN" issue --run-dir "$RUN" -d "$bad" --dir "$D" --server "$SERVER" --ca "$PEB/ca.pem" 2>"$TMP/err" && fail "accepted $bad"
 		cat "$TMP/err"
 		[ "$(wc -l <"$TMP/err")" = 1 ] || fail "error is not one line for $bad"

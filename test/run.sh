@@ -50,6 +50,8 @@ fuzz_replay() {
 suite "fuzz corpora replayed (ASan+UBSan)" fuzz_replay
 suite "end-to-end against Pebble (ASan+UBSan binary)" test/e2e.sh build/picoacme-test
 suite "lifecycle against Pebble 2.10 from sid (ASan+UBSan binary)" test/e2e-lifecycle.sh build/picoacme-test
+suite "challenge methods against Pebble 2.10 from sid (ASan+UBSan binary)" \
+	test/e2e-challenges.sh build/picoacme-test
 suite "store and responder faults against Pebble (ASan+UBSan binary)" \
 	test/e2e-faults.sh build/picoacme-test
 # Big-endian MIPS, like many routers: unit tests under qemu-user, whenever

@@ -3,6 +3,7 @@
 #include "acme.h"
 #include "cert.h"
 #include "challenge.h"
+#include "dns01.h"
 #include "http.h"
 #include "json.h"
 #include "jws.h"
@@ -687,6 +688,9 @@ static void test_names(void)
 	CHECK(!acme_name_valid("a..example"));
 	CHECK(!acme_name_valid(".example"));
 	CHECK(!acme_name_valid("example."));
+	CHECK(!acme_name_valid("1.2.3.999"));  /* all-digit top label: a mistyped address */
+	CHECK(acme_name_valid("1.2.3.x9"));
+	CHECK(acme_ident_is_ip("192.0.2.1") && acme_ident_is_ip("2001:db8::1") && !acme_ident_is_ip("192.0.2.1.example"));
 	CHECK(!acme_name_valid("*.example.org"));
 	CHECK(!acme_name_valid("a_b.example"));
 	CHECK(!acme_name_valid("exa mple.org"));
@@ -1473,6 +1477,113 @@ static void test_dns_response(void)
 	CHECK(dns_parse_response(m, sizeof m, 0x1234, "ca.example", 1, 443, &out) == -1);
 }
 
+/* A TXT answer for _acme-challenge.a.example: a record of two strings, a
+ * CNAME, a record of one string. */
+static const unsigned char txt_answer[] = {
+	0x42, 0x42, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0,
+	15, '_', 'a', 'c', 'm', 'e', '-', 'c', 'h', 'a', 'l', 'l', 'e', 'n', 'g', 'e',
+	1, 'a', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 16, 0, 1,
+	0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 6, 2, 'a', 'b', 2, 'c', 'd',
+	0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 28,
+	0xc0, 12, 0, 16, 0, 1, 0, 0, 0, 60, 0, 4, 3, 'x', 'y', 'z',
+};
+
+/* An NS answer for example: ns1.example through a pointer, a name that
+ * points at itself, a name with a space. */
+static const unsigned char ns_answer[] = {
+	0x42, 0x42, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0,
+	7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 2, 0, 1,
+	0xc0, 12, 0, 2, 0, 1, 0, 0, 0, 60, 0, 6, 3, 'n', 's', '1', 0xc0, 12,
+	0xc0, 12, 0, 2, 0, 1, 0, 0, 0, 60, 0, 2, 0xc0, 55,
+	0xc0, 12, 0, 2, 0, 1, 0, 0, 0, 60, 0, 4, 2, 'a', ' ', 0,
+};
+
+static void test_dns_txt_ns(void)
+{
+	char txt[64], names[DNS_MAX_AUTH][DNS_NAME_TEXT];
+	size_t n = 9;
+	int cname = 0;
+
+	CHECK(dns_parse_txt(txt_answer, sizeof txt_answer, 0x4242, "_acme-challenge.a.example", txt,
+			    sizeof txt, &n, &cname) == 0);
+	CHECK(n == 2 && cname == 1 && strcmp(txt, "abcd") == 0 && strcmp(txt + 5, "xyz") == 0);
+	/* a record that does not fit is left out whole */
+	CHECK(dns_parse_txt(txt_answer, sizeof txt_answer, 0x4242, "_acme-challenge.a.example", txt,
+			    6, &n, &cname) == 0 && n == 1 && strcmp(txt, "abcd") == 0);
+	CHECK(dns_parse_txt(txt_answer, sizeof txt_answer, 0x4242, "_acme-challenge.a.example", txt,
+			    4, &n, &cname) == 0 && n == 1 && strcmp(txt, "xyz") == 0);
+	for (size_t cut = 0; cut < sizeof txt_answer; cut++)
+		CHECK(dns_parse_txt(txt_answer, cut, 0x4242, "_acme-challenge.a.example", txt, sizeof txt,
+				    &n, &cname) == -1 && n == 0);
+	CHECK(dns_parse_txt(txt_answer, sizeof txt_answer, 0x4242, "_acme-challenge.b.example", txt,
+			    sizeof txt, &n, &cname) == -1);
+	CHECK(dns_parse_ns(ns_answer, sizeof ns_answer, 0x4242, "example", names, DNS_MAX_AUTH, &n) == 0);
+	CHECK(n == 1 && strcmp(names[0], "ns1.example") == 0);
+	CHECK(dns_parse_ns(ns_answer, sizeof ns_answer, 0x4242, "example", names, 0, &n) == 0 && n == 0);
+	for (size_t cut = 0; cut < sizeof ns_answer; cut++)
+		CHECK(dns_parse_ns(ns_answer, cut, 0x4242, "example", names, DNS_MAX_AUTH, &n) == -1);
+}
+
+static void test_dns_persist_match(void)
+{
+	static const char url[] = "https://ca.example/acct/1";
+	static const char issuers[] = "other.example ca.example";
+	char line[256];
+
+	CHECK(dns_persist_match("ca.example; accounturi=https://ca.example/acct/1", issuers, url, 0));
+	CHECK(dns_persist_match("CA.Example.;accounturi=https://ca.example/acct/1", issuers, url, 0));
+	CHECK(!dns_persist_match("ca.example; accounturi=https://ca.example/acct/1", issuers, url, 1));
+	CHECK(dns_persist_match("ca.example; accounturi=https://ca.example/acct/1; policy=wildcard",
+				issuers, url, 1));
+	CHECK(dns_persist_match("ca.example ;Policy = WILDCARD ; accounturi = https://ca.example/acct/1",
+				issuers, url, 1));
+	CHECK(!dns_persist_match("ca.example; accounturi=https://ca.example/acct/12", issuers, url, 0));
+	CHECK(!dns_persist_match("ca.example; accounturi=https://ca.example/acct/", issuers, url, 0));
+	CHECK(!dns_persist_match("ca.example; accounturi=HTTPS://ca.example/acct/1", issuers, url, 0));
+	CHECK(!dns_persist_match("ca.exampl; accounturi=https://ca.example/acct/1", issuers, url, 0));
+	CHECK(!dns_persist_match("example; accounturi=https://ca.example/acct/1", issuers, url, 0));
+	CHECK(!dns_persist_match("", issuers, url, 0));
+	CHECK(!dns_persist_match("ca.example", issuers, url, 0));
+	CHECK(dns_persist_record(line, sizeof line, "a.example", "ca.example", url, 1) > 0);
+	CHECK(strcmp(line, "_validation-persist.a.example. IN TXT \"ca.example; "
+			   "accounturi=https://ca.example/acct/1; policy=wildcard\"") == 0);
+	CHECK(dns_persist_record(line, 40, "a.example", "ca.example", url, 0) == -1);
+}
+
+static void test_dns01_value(void)
+{
+	static struct dns_challenges d;
+
+	dns_challenges_init(&d, "/bin/true", 0, 0);
+	/* the value: base64url(SHA-256(key authorization)), here from Python's hashlib */
+	CHECK(dns01_add(&d, "*.a.example", "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA."
+					   "nP1qzpXGymHBrUEepNY9HCsQk7K8KhOypzEt62jcerQ") == 0);
+	CHECK(d.n == 1 && d.r[0].wildcard && strcmp(d.r[0].name, "_acme-challenge.a.example") == 0);
+	CHECK(strcmp(d.r[0].value, "NGwKoXBgCT8JhEa0bK7AwfSqHyu_ZWeugV07fLGIVq0") == 0);
+	CHECK(d.wait_s == DNS01_DEFAULT_WAIT_S);
+}
+
+static void test_csr_ip(void)
+{
+	static struct key k;
+	static const char *const names[] = { "192.0.2.1", "2001:db8::1", "a.example" };
+	static const unsigned char v4[] = { 0x87, 4, 192, 0, 2, 1 };
+	static const unsigned char v6[] = { 0x87, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+					    0, 0, 0, 0, 0, 0, 0, 1 };
+	static const unsigned char cn[] = { 0x06, 3, 0x55, 4, 3 };
+	unsigned char csr[2048];
+	int len;
+
+	CHECK(key_generate(&k, KEY_EC256) == 0);
+	len = key_csr(&k, names, 3, csr, sizeof csr);
+	CHECK(len > 0);
+	CHECK(memmem(csr, (size_t)len, v4, sizeof v4) != NULL);
+	CHECK(memmem(csr, (size_t)len, v6, sizeof v6) != NULL);
+	CHECK(memmem(csr, (size_t)len, "\x82\x09" "a.example", 11) != NULL);
+	CHECK(memmem(csr, (size_t)len, cn, sizeof cn) == NULL); /* no CN for an address */
+	key_free(&k);
+}
+
 static void test_hosts_lookup(void)
 {
 	static const char hosts[] = "# comment ca.example\n"
@@ -1574,6 +1685,10 @@ int main(void)
 	RUN(test_time_format);
 	RUN(test_retry_after);
 	RUN(test_dns_response);
+	RUN(test_dns_txt_ns);
+	RUN(test_dns_persist_match);
+	RUN(test_dns01_value);
+	RUN(test_csr_ip);
 	RUN(test_hosts_lookup);
 	RUN(test_resolve_files);
 	RUN(test_ecdsa_rfc6979);

@@ -1,0 +1,457 @@
+/* responder.c - see responder.h */
+#include "responder.h"
+#include "jws.h"
+#include "resolve.h"
+#include "store.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define WELL_KNOWN "/.well-known/acme-challenge/"
+
+int challenge_token_valid(const char *token)
+{
+	size_t len = strlen(token);
+
+	return len < CHALLENGE_TOKEN_MAX && b64url_valid(token, len);
+}
+
+void responder_init(struct responder *r)
+{
+	/* The token table and text are left untouched: memset would fault
+	 * in 40 KiB of pages that a one-name order never uses. */
+	r->mode = RESPONDER_NONE;
+	r->nfds = 0;
+	r->n = 0;
+	r->text_len = 0;
+	r->webroot[0] = '\0';
+	r->ctl = -1;
+	r->pid = -1;
+	for (int i = 0; i < CHALLENGE_MAX_LISTEN; i++)
+		r->fds[i] = -1;
+}
+
+static int bind_one(struct responder *r, int family, const struct sockaddr *sa,
+		    socklen_t salen, int v6only, const char *spec)
+{
+	int fd, one = 1;
+
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+	if (bind(fd, sa, salen) < 0 || listen(fd, 32) < 0) {
+		err("http-01 responder: cannot listen on %s: %s", spec, strerror(errno));
+		close(fd);
+		return -2;
+	}
+	r->fds[r->nfds++] = fd;
+	return 0;
+}
+
+int responder_listen(struct responder *r, const char *spec)
+{
+	char host[128] = "";
+	const char *port = "80", *colon;
+	int rc, ret = -1;
+	const char *end;
+	int64_t pn;
+
+	responder_init(r);
+	r->mode = RESPONDER_HTTP;
+	if (spec != NULL && spec[0] != '\0') {
+		colon = strrchr(spec, ':');
+		if (colon == NULL || colon[1] == '\0' || (size_t)(colon - spec) >= sizeof host) {
+			err("--http-listen %s: expected ADDR:PORT, [V6ADDR]:PORT or :PORT", spec);
+			goto out;
+		}
+		memcpy(host, spec, (size_t)(colon - spec));
+		host[colon - spec] = '\0';
+		port = colon + 1;
+		if (host[0] == '[') {
+			size_t hl = strlen(host);
+
+			if (hl < 3 || host[hl - 1] != ']') {
+				err("--http-listen %s: unbalanced brackets", spec);
+				goto out;
+			}
+			memmove(host, host + 1, hl - 2);
+			host[hl - 2] = '\0';
+		}
+	}
+	pn = str_to_i64(port, &end);
+	if (*end != '\0' || pn < 1 || pn > 65535) {
+		err("--http-listen %s: invalid port", spec);
+		goto out;
+	}
+	if (host[0] == '\0') {
+		/* Every address: one dual-stack IPv6 socket, or IPv4 alone on a
+		 * kernel without IPv6. */
+		struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_ANY_INIT };
+		struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+		char what[64];
+
+		str_fmt(what, sizeof what, "port %ld", (long)pn);
+		s6.sin6_port = htons((uint16_t)pn);
+		s4.sin_port = htons((uint16_t)pn);
+		rc = bind_one(r, AF_INET6, (struct sockaddr *)&s6, sizeof s6, 0, what);
+		if (rc == -1)
+			rc = bind_one(r, AF_INET, (struct sockaddr *)&s4, sizeof s4, 0, what);
+		if (rc < 0) {
+			if (rc == -1)
+				err("http-01 responder: cannot create a socket: %s", strerror(errno));
+			goto out;
+		}
+	} else {
+		struct sockaddr_storage sa;
+		socklen_t sl;
+
+		if (addr_numeric(host, (uint16_t)pn, &sa, &sl) < 0) {
+			err("--http-listen %s: %s is not a numeric IPv4 or IPv6 address", spec, host);
+			goto out;
+		}
+		if (bind_one(r, sa.ss_family, (struct sockaddr *)&sa, sl, 1, spec) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		responder_stop(r);
+	return ret;
+}
+
+int responder_webroot(struct responder *r, const char *dir)
+{
+	responder_init(r);
+	r->mode = RESPONDER_WEBROOT;
+	if ((size_t)str_fmt(r->webroot, sizeof r->webroot, "%s%s", dir, WELL_KNOWN) >=
+	    sizeof r->webroot) {
+		err("--webroot %s: path too long", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int webroot_file(const struct responder *r, const char *token, char *out, size_t cap)
+{
+	return (size_t)str_fmt(out, cap, "%s%s", r->webroot, token) >= cap ? -1 : 0;
+}
+
+static const char *entry_text(const struct responder *r, unsigned short off)
+{
+	return r->text + off;
+}
+
+int responder_add(struct responder *r, const char *token, const char *keyauth)
+{
+	struct challenge_entry *e;
+	size_t tl = strlen(token), kl = strlen(keyauth), taill;
+	const char *tail;
+
+	if (!challenge_token_valid(token)) {
+		err("challenge token is not base64url; refusing it");
+		return -1;
+	}
+	/* every entry fits: the text has room for the longest of each */
+	if (kl >= CHALLENGE_KEYAUTH_MAX || r->n >= CHALLENGE_MAX_TOKENS) {
+		err("too many or too long challenge tokens");
+		return -1;
+	}
+	e = &r->e[r->n];
+	e->keyauth_has_token = strncmp(keyauth, token, tl) == 0;
+	tail = e->keyauth_has_token ? keyauth + tl : keyauth;
+	taill = kl - (e->keyauth_has_token ? tl : 0);
+	e->written = 0;
+	e->token = (unsigned short)r->text_len;
+	memcpy(r->text + r->text_len, token, tl + 1);
+	r->text_len += tl + 1;
+	if (r->n > 0 && strcmp(entry_text(r, r->e[r->n - 1].tail), tail) == 0) {
+		e->tail = r->e[r->n - 1].tail;
+	} else {
+		e->tail = (unsigned short)r->text_len;
+		memcpy(r->text + r->text_len, tail, taill + 1);
+		r->text_len += taill + 1;
+	}
+	if (r->mode == RESPONDER_WEBROOT) {
+		char path[1024];
+
+		if (store_mkdirs(r->webroot, 0755) < 0)
+			return -1;
+		if (webroot_file(r, token, path, sizeof path) < 0) {
+			err("%s: path too long", r->webroot);
+			return -1;
+		}
+		if (store_write(path, keyauth, strlen(keyauth), 0644) < 0)
+			return -1;
+		e->written = 1;
+	}
+	r->n++;
+	return 0;
+}
+
+size_t responder_answer(const struct responder *r, const char *req, size_t len,
+			char *out, size_t cap)
+{
+	const char *eol, *path, *sp, *prefix = "", *body = NULL;
+	int head = 0, n;
+	size_t plen;
+	const char *status = "404 Not Found";
+
+	if (len < 4 || mem_find(req, len, "\r\n\r\n", 4) == NULL)
+		return 0;
+	eol = memchr(req, '\r', len);
+	if (strncmp(req, "GET ", 4) == 0) {
+		path = req + 4;
+	} else if (strncmp(req, "HEAD ", 5) == 0) {
+		path = req + 5;
+		head = 1;
+	} else {
+		status = "405 Method Not Allowed";
+		goto reply;
+	}
+	sp = memchr(path, ' ', (size_t)(eol - path));
+	if (sp == NULL)
+		goto reply;
+	plen = (size_t)(sp - path);
+	if (plen > sizeof WELL_KNOWN - 1 && strncmp(path, WELL_KNOWN, sizeof WELL_KNOWN - 1) == 0) {
+		const char *tok = path + sizeof WELL_KNOWN - 1;
+		size_t tl = plen - (sizeof WELL_KNOWN - 1);
+
+		for (int i = 0; i < r->n; i++) {
+			const char *t = entry_text(r, r->e[i].token);
+
+			if (strlen(t) == tl && memcmp(t, tok, tl) == 0) {
+				status = "200 OK";
+				if (r->e[i].keyauth_has_token)
+					prefix = t;
+				body = entry_text(r, r->e[i].tail);
+				break;
+			}
+		}
+	}
+reply:
+	if (body == NULL)
+		body = "";
+	n = str_fmt(out, cap,
+		     "HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+		     "Connection: close\r\n\r\n%s%s",
+		     status, strlen(prefix) + strlen(body), head ? "" : prefix,
+		     head ? "" : body);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+struct client {
+	int fd;
+	size_t len;
+	int64_t since, deadline;
+	char buf[CHALLENGE_MAX_REQUEST];
+};
+
+static void client_close(struct client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+}
+
+/* The responder process: serves until the control pipe reaches EOF. */
+static void serve(const struct responder *r, int ctl)
+{
+	static struct client cl[CHALLENGE_MAX_CLIENTS];
+	struct pollfd pfd[1 + CHALLENGE_MAX_LISTEN + CHALLENGE_MAX_CLIENTS];
+
+	for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++)
+		cl[i].fd = -1;
+	for (;;) {
+		int np = 0, timeout = 1000;
+		int64_t now = now_ms();
+
+		pfd[np++] = (struct pollfd){ .fd = ctl, .events = POLLIN };
+		for (int i = 0; i < r->nfds; i++)
+			pfd[np++] = (struct pollfd){ .fd = r->fds[i], .events = POLLIN };
+		for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++) {
+			pfd[np++] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
+			if (cl[i].fd >= 0 && cl[i].deadline - now < timeout)
+				timeout = (int)(cl[i].deadline - now > 0 ? cl[i].deadline - now : 0);
+		}
+		if (poll(pfd, (nfds_t)np, timeout) < 0 && errno != EINTR)
+			return;
+		if (pfd[0].revents)
+			return; /* parent closed the pipe or died */
+		for (int i = 0; i < r->nfds; i++) {
+			int fd, accepted = 0;
+
+			if (!(pfd[1 + i].revents & POLLIN))
+				continue;
+			/* Every connection is taken; when the slots are full the
+			 * longest-held client goes, so idle or slow connections (a
+			 * slowloris) cannot lock the CA's validator out. */
+			while (accepted++ < CHALLENGE_MAX_CLIENTS &&
+			       (fd = accept4(r->fds[i], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+				int slot = 0;
+
+				for (int k = 0; k < CHALLENGE_MAX_CLIENTS; k++) {
+					if (cl[k].fd < 0) {
+						slot = k;
+						break;
+					}
+					if (cl[k].since < cl[slot].since)
+						slot = k;
+				}
+				if (cl[slot].fd >= 0)
+					client_close(&cl[slot]);
+				cl[slot].fd = fd;
+				cl[slot].len = 0;
+				cl[slot].since = now_ms();
+				cl[slot].deadline = cl[slot].since + CHALLENGE_CLIENT_TIMEOUT_MS;
+				/* its readiness is not in this round's pfd */
+				pfd[1 + r->nfds + slot].revents = POLLIN;
+			}
+		}
+		now = now_ms();
+		for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++) {
+			struct client *c = &cl[i];
+			char out[CHALLENGE_KEYAUTH_MAX + 256];
+			size_t olen;
+			ssize_t n;
+
+			if (c->fd < 0)
+				continue;
+			if (pfd[1 + r->nfds + i].revents & (POLLIN | POLLHUP | POLLERR)) {
+				n = read(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len);
+				if (n <= 0 && !(n < 0 && errno == EAGAIN)) {
+					client_close(c);
+					continue;
+				}
+				if (n > 0)
+					c->len += (size_t)n;
+				olen = responder_answer(r, c->buf, c->len, out, sizeof out);
+				if (olen > 0) {
+					/* Small response into an empty socket buffer. */
+					if (send(c->fd, out, olen, MSG_NOSIGNAL) < 0) {
+						/* nothing more to do for this client */
+					}
+					client_close(c);
+					continue;
+				}
+				if (c->len >= sizeof c->buf - 1) {
+					static const char big[] =
+						"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+						"Content-Length: 0\r\nConnection: close\r\n\r\n";
+					if (send(c->fd, big, sizeof big - 1, MSG_NOSIGNAL) < 0) {
+						/* closing anyway */
+					}
+					client_close(c);
+					continue;
+				}
+			}
+			if (c->fd >= 0 && now >= c->deadline)
+				client_close(c);
+		}
+	}
+}
+
+int responder_start(struct responder *r)
+{
+	int p[2];
+	pid_t pid;
+
+	if (r->mode != RESPONDER_HTTP)
+		return 0;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		err("http-01 responder: pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err("http-01 responder: fork: %s", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		signal(SIGPIPE, SIG_IGN);
+		serve(r, p[0]);
+		_exit(0);
+	}
+	close(p[0]);
+	r->ctl = p[1];
+	r->pid = pid;
+	return 0;
+}
+
+int responder_wait(struct responder *r, int64_t ms)
+{
+	struct pollfd p;
+	int64_t until = now_ms() + ms;
+
+	if (r == NULL || r->ctl < 0) {
+		sleep_ms(ms);
+		return 0;
+	}
+	/* The child holds the only read end of the control pipe: POLLERR on
+	 * the write end means it is gone. */
+	p.fd = r->ctl;
+	p.events = 0;
+	for (;;) {
+		int64_t left = until - now_ms();
+		int st = 0;
+
+		if (left <= 0)
+			return 0;
+		p.revents = 0;
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return 0;
+		if (!(p.revents & (POLLERR | POLLHUP)))
+			continue;
+		while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		r->pid = -1;
+		err("http-01 responder stopped during validation (%s %d); the CA cannot reach it",
+		    WIFSIGNALED(st) ? "signal" : "exit status",
+		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		return -1;
+	}
+}
+
+void responder_stop(struct responder *r)
+{
+	if (r->ctl >= 0) {
+		close(r->ctl);
+		r->ctl = -1;
+	}
+	if (r->pid > 0) {
+		int st;
+
+		while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		r->pid = -1;
+	}
+	for (int i = 0; i < r->nfds; i++) {
+		if (r->fds[i] >= 0)
+			close(r->fds[i]);
+		r->fds[i] = -1;
+	}
+	r->nfds = 0;
+	for (int i = 0; i < r->n; i++) {
+		char path[1024];
+
+		if (r->e[i].written &&
+		    webroot_file(r, entry_text(r, r->e[i].token), path, sizeof path) == 0)
+			unlink(path);
+		r->e[i].written = 0;
+	}
+}

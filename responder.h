@@ -1,0 +1,82 @@
+/* responder.h - answering http-01 challenges, either with a built-in
+ * responder (a forked process serving GET/HEAD
+ * /.well-known/acme-challenge/<token> for the current order's tokens only)
+ * or by writing token files under a webroot served by another web server. */
+#ifndef PICOACME_RESPONDER_H
+#define PICOACME_RESPONDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CHALLENGE_MAX_TOKENS 128
+#define CHALLENGE_TOKEN_MAX 128
+#define CHALLENGE_KEYAUTH_MAX (CHALLENGE_TOKEN_MAX + 48)
+#define CHALLENGE_MAX_CLIENTS 64
+#define CHALLENGE_MAX_REQUEST 2048
+/* A client has this long to send its request head; a CA's validator sends
+ * it at once, a slowloris never. */
+#define CHALLENGE_CLIENT_TIMEOUT_MS 2500
+#define CHALLENGE_MAX_LISTEN 2
+
+enum responder_mode { RESPONDER_NONE, RESPONDER_HTTP, RESPONDER_WEBROOT };
+
+/* A token and its key authorization, as offsets into the responder's
+ * text: packed, so that an order touches only the memory its tokens use.
+ * A key authorization is the token and a tail (".<thumbprint>") that
+ * consecutive entries share. */
+struct challenge_entry {
+	unsigned short token, tail;
+	unsigned char keyauth_has_token; /* key authorization = token + tail, else tail */
+	unsigned char written;           /* webroot file exists */
+};
+
+struct responder {
+	enum responder_mode mode;
+	int fds[CHALLENGE_MAX_LISTEN];
+	int nfds;
+	pid_t pid;
+	int ctl; /* write end of the pipe whose EOF stops the child */
+	char webroot[768];
+	int n;
+	size_t text_len;
+	struct challenge_entry e[CHALLENGE_MAX_TOKENS];
+	char text[CHALLENGE_MAX_TOKENS * (CHALLENGE_TOKEN_MAX + CHALLENGE_KEYAUTH_MAX)];
+};
+
+/* 1 if token is 1..CHALLENGE_TOKEN_MAX-1 base64url characters, else 0.
+ * Tokens come from the network and end up in paths and responses. */
+int challenge_token_valid(const char *token);
+
+/* Empties r; stopping it is then a no-op. Call before anything else. */
+void responder_init(struct responder *r);
+
+/* Prepares the built-in responder: binds spec ("ADDR:PORT", "[V6]:PORT",
+ * ":PORT"; NULL means port 80 on every IPv6 and IPv4 address).
+ * 0, or -1 with an error naming the address. */
+int responder_listen(struct responder *r, const char *spec);
+
+/* Prepares webroot mode: files go to DIR/.well-known/acme-challenge/. 0 or -1. */
+int responder_webroot(struct responder *r, const char *dir);
+
+/* Registers a token and its key authorization; in webroot mode the file is
+ * written at once (0644). 0, or -1 with an error. */
+int responder_add(struct responder *r, const char *token, const char *keyauth);
+
+/* Starts serving (http mode forks the responder process). 0 or -1. */
+int responder_start(struct responder *r);
+
+/* Waits ms milliseconds (r may be NULL). 0, or -1 with an error as soon as
+ * the responder process has ended: the CA could not reach it any more. */
+int responder_wait(struct responder *r, int64_t ms);
+
+/* Stops the responder, removes webroot files, closes sockets. Idempotent. */
+void responder_stop(struct responder *r);
+
+/* Builds the HTTP response for one request (request line and headers in
+ * req, len bytes) into out. Exposed for tests and fuzzing. Returns the
+ * response length, or 0 when the request is incomplete. */
+size_t responder_answer(const struct responder *r, const char *req, size_t len,
+			char *out, size_t cap);
+
+#endif
