@@ -5,7 +5,7 @@
 #   make demo       installs what is missing, builds, issues a certificate from a local Pebble
 #   make lint       cppcheck and clang-tidy
 
-SRCS    := util.c pem.c json.c jws.c key.c cert.c resolve.c trust.c http.c store.c responder.c dns01.c challenge.c acme.c issue.c renew.c
+SRCS    := util.c pem.c json.c jws.c key.c cert.c resolve.c trust.c http.c store.c alpn.c responder.c dns01.c challenge.c acme.c issue.c renew.c
 MAIN    := main.c
 HDRS    := $(SRCS:.c=.h)
 CC      ?= cc
@@ -86,7 +86,7 @@ $(BUILD):
 # Every parser has a target in fuzz/. `make fuzz` runs each under libFuzzer
 # (clang) for FUZZ_SECONDS; `make test` replays the committed corpora through
 # gcc ASan+UBSan builds of the same targets.
-FUZZ_TARGETS := json http pem dns x509 tls settings keys
+FUZZ_TARGETS := json http pem dns x509 tls alpn settings keys
 FUZZ_SECONDS ?= 60
 
 $(BUILD)/fuzz-%-replay: fuzz/%.c fuzz/driver.c fuzz/fuzz.h $(SRCS) $(HDRS) $(SAN_BEARSSL) | $(BUILD)

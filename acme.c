@@ -457,22 +457,6 @@ static int status_is(struct acme *a, const char *status)
 	return json_streq(&a->doc, json_get(&a->doc, 0, "status"), status);
 }
 
-/* Polls the order while its status is `while_status`; leaves the final
- * order in a->doc. 0 or -1. */
-static int poll_order(struct acme *a, const char *order_url, const char *while_status)
-{
-	int64_t deadline = now_ms() + a->poll_timeout_ms, delay = 100;
-
-	for (;;) {
-		if (poll_wait(a, deadline, &delay, order_url, NULL) < 0)
-			return -1;
-		if (post(a, order_url, NULL, 0, NULL, NULL) < 0 || parse_body(a, order_url) < 0)
-			return -1;
-		if (!json_streq(&a->doc, json_get(&a->doc, 0, "status"), while_status))
-			return 0;
-	}
-}
-
 /* The identifier of the authorization in a->doc as ordered ("*." before a
  * wildcard's name), sanitized. */
 static void authz_ident(struct acme *a, char *out, size_t cap)
@@ -510,36 +494,28 @@ static void report_invalid(struct acme *a, const char *ident, int obj)
 		err("%s: validation failed (the CA gives no reason)", ident);
 }
 
-/* Prints why each failed authorization failed. */
-OWN_FRAME static void report_failed_authz(struct acme *a, struct authz *az, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char ident[ACME_MAX_NAME + 3];
-
-		if (az[i].valid || post(a, az[i].url, NULL, 0, NULL, NULL) < 0 ||
-		    parse_body(a, az[i].url) < 0 || !status_is(a, "invalid"))
-			continue;
-		authz_ident(a, ident, sizeof ident);
-		report_invalid(a, ident, 0);
-	}
-}
-
-/* Polls the order while it is pending. When it stays pending, the
- * authorizations not yet seen valid are read in turn up to the first
- * pending one, so that a CA that leaves the order pending after a failed
- * validation is noticed at once (RFC 8555 §7.5.1). 0, -1 with an error. */
-static int await_validation(struct acme *a, const char *order_url, struct authz *az, size_t n,
-			    struct challenger *ch)
+/* Polls the order while its status is while_status, leaving the final
+ * order in a->doc. With authorizations (az, n), while it stays pending the
+ * ones not yet seen valid are read in turn up to the first pending one, so
+ * that a CA that leaves the order pending after a failed validation is
+ * noticed at once (RFC 8555 §7.5.1), and an invalid order is reported with
+ * the errors of its invalid authorizations; ch (may be NULL) is watched.
+ * 0, or -1 with an error. */
+static int poll_order(struct acme *a, const char *order_url, const char *while_status,
+		      struct authz *az, size_t n, struct challenger *ch)
 {
 	int64_t deadline = now_ms() + a->poll_timeout_ms, delay = 100;
+	int invalid;
 
 	for (;;) {
 		if (poll_wait(a, deadline, &delay, order_url, ch) < 0)
 			return -1;
 		if (post(a, order_url, NULL, 0, NULL, NULL) < 0 || parse_body(a, order_url) < 0)
 			return -1;
-		if (!status_is(a, "pending"))
+		if (!status_is(a, while_status) && !status_is(a, "invalid"))
 			return 0;
+		/* An invalid order: the reason is in its invalid authorizations. */
+		invalid = status_is(a, "invalid");
 		for (size_t i = 0; i < n; i++) {
 			char ident[ACME_MAX_NAME + 3];
 
@@ -551,11 +527,19 @@ static int await_validation(struct acme *a, const char *order_url, struct authz 
 				az[i].valid = 1;
 				continue;
 			}
-			if (status_is(a, "pending"))
+			if (status_is(a, "pending") && !invalid)
 				break;
+			if (status_is(a, "pending"))
+				continue;
 			authz_ident(a, ident, sizeof ident);
 			report_invalid(a, ident, 0);
-			err("%s: authorization for %s is not valid", order_url, ident);
+			if (!invalid) {
+				err("%s: authorization for %s is not valid", order_url, ident);
+				return -1;
+			}
+		}
+		if (invalid) {
+			err("%s: order is invalid", order_url);
 			return -1;
 		}
 	}
@@ -762,7 +746,7 @@ OWN_FRAME static int finalize(struct acme *a, const char *order_url, const char 
 	msg("finalizing");
 	if (post(a, finalize_url, a->payload, 0, NULL, NULL) < 0 || parse_body(a, finalize_url) < 0)
 		goto out;
-	if (status_is(a, "processing") && poll_order(a, order_url, "processing") < 0)
+	if (status_is(a, "processing") && poll_order(a, order_url, "processing", NULL, 0, NULL) < 0)
 		goto out;
 	if (!status_is(a, "valid")) {
 		err("%s: order did not become valid after finalization", order_url);
@@ -867,14 +851,9 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 			if (respond_challenges(a, az, naz) < 0)
 				goto out;
 		}
-		if (await_validation(a, order_url, az, naz, ch) < 0)
+		if (poll_order(a, order_url, "pending", az, naz, ch) < 0)
 			goto out;
 		challenger_stop(ch);
-		if (status_is(a, "invalid")) {
-			report_failed_authz(a, az, naz);
-			err("%s: order is invalid", order_url);
-			goto out;
-		}
 		if (!status_is(a, "ready")) {
 			err("%s: order is not ready after validation", order_url);
 			goto out;

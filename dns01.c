@@ -18,39 +18,48 @@ void dns_challenges_init(struct dns_challenges *d, const char *hook, int wait_s,
 	d->wait_s = wait_s > 0 ? wait_s : DNS01_DEFAULT_WAIT_S;
 	d->persist = persist;
 	d->n = 0;
+	d->text_len = 0;
 	d->issuers[0] = '\0';
 	d->account_url[0] = '\0';
 }
 
-/* A new record for ident under prefix ("_acme-challenge"); NULL when full. */
-static struct dns_record *new_record(struct dns_challenges *d, const char *ident,
-				     const char *prefix)
+/* A new record for ident; NULL when full. */
+static struct dns_record *new_record(struct dns_challenges *d, const char *ident)
 {
 	struct dns_record *r;
-	int wildcard = strncmp(ident, "*.", 2) == 0;
+	size_t len = strlen(ident) + 1;
 
 	if (d->n >= DNS01_MAX_RECORDS) {
 		err("more than %d DNS records in one order", DNS01_MAX_RECORDS);
 		return NULL;
 	}
 	r = &d->r[d->n];
-	if (str_copy(r->ident, sizeof r->ident, ident) < 0 ||
-	    (size_t)str_fmt(r->name, sizeof r->name, "%s.%s", prefix, ident + (wildcard ? 2 : 0)) >=
-		    sizeof r->name) {
+	r->wildcard = strncmp(ident, "*.", 2) == 0;
+	r->added = 0;
+	r->value[0] = '\0';
+	r->ident = (unsigned)d->text_len;
+	if (len > sizeof d->text - d->text_len || len > 254) {
 		err("%s: name too long for a DNS record", ident);
 		return NULL;
 	}
-	r->wildcard = (unsigned char)wildcard;
-	r->added = 0;
-	r->value[0] = '\0';
+	memcpy(d->text + d->text_len, ident, len);
+	d->text_len += len;
 	return r;
+}
+
+void dns_record_name(const struct dns_challenges *d, const struct dns_record *r, char *out)
+{
+	const char *ident = d->text + r->ident;
+
+	str_fmt(out, DNS01_NAME_MAX, "%s.%s", d->persist ? "_validation-persist" : "_acme-challenge",
+		ident + (r->wildcard ? 2 : 0));
 }
 
 int dns01_add(struct dns_challenges *d, const char *ident, const char *keyauth)
 {
 	unsigned char digest[32];
 	br_sha256_context h;
-	struct dns_record *r = new_record(d, ident, "_acme-challenge");
+	struct dns_record *r = new_record(d, ident);
 
 	if (r == NULL)
 		return -1;
@@ -66,7 +75,7 @@ int dns01_add(struct dns_challenges *d, const char *ident, const char *keyauth)
 int dns_persist_add(struct dns_challenges *d, const char *ident, const char *issuers,
 		    const char *account_url)
 {
-	struct dns_record *r = new_record(d, ident, "_validation-persist");
+	struct dns_record *r = new_record(d, ident);
 
 	if (r == NULL)
 		return -1;
@@ -83,24 +92,25 @@ int dns_persist_add(struct dns_challenges *d, const char *ident, const char *iss
 static int run_dns_hook(const struct dns_challenges *d, const struct dns_record *r,
 			const char *action)
 {
-	char vars[4][400], *env[4], *argv[6];
+	char vars[4][400], *env[4], *argv[6], name[DNS01_NAME_MAX];
 	int rc;
 
+	dns_record_name(d, r, name);
 	str_fmt(vars[0], sizeof vars[0], "PICOACME_DNS_ACTION=%s", action);
-	str_fmt(vars[1], sizeof vars[1], "PICOACME_DNS_IDENTIFIER=%s", r->ident);
-	str_fmt(vars[2], sizeof vars[2], "PICOACME_DNS_TXT_NAME=%s", r->name);
+	str_fmt(vars[1], sizeof vars[1], "PICOACME_DNS_IDENTIFIER=%s", d->text + r->ident);
+	str_fmt(vars[2], sizeof vars[2], "PICOACME_DNS_TXT_NAME=%s", name);
 	str_fmt(vars[3], sizeof vars[3], "PICOACME_DNS_TXT_VALUE=%s", r->value);
 	for (int i = 0; i < 4; i++)
 		env[i] = vars[i];
 	argv[0] = (char *)d->hook;
 	argv[1] = (char *)action;
-	argv[2] = (char *)r->ident;
-	argv[3] = (char *)r->name;
+	argv[2] = (char *)(d->text + r->ident);
+	argv[3] = name;
 	argv[4] = (char *)r->value;
 	argv[5] = NULL;
 	rc = run_program(d->hook, argv, env, 4);
 	if (rc > 0)
-		err("--dns-hook %s %s %s failed with exit status %d", d->hook, action, r->name, rc);
+		err("--dns-hook %s %s %s failed with exit status %d", d->hook, action, name, rc);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -195,24 +205,21 @@ OWN_FRAME static int wait_visible(const struct dns_challenges *d)
 
 	while (i < d->n) {
 		const struct dns_record *r = &d->r[i];
+		const char *ident = d->text + r->ident;
+		char name[DNS01_NAME_MAX];
 		size_t n = 0;
 		int64_t next = now_ms() + DNS_RECHECK_MS;
 
-		/* a record asked before is not asked again */
-		if (i > 0 && strcmp(r->name, d->r[i - 1].name) == 0 && !r->wildcard == !d->r[i - 1].wildcard &&
-		    strcmp(r->value, d->r[i - 1].value) == 0) {
-			i++;
-			continue;
-		}
-		if (resolve_txt(r->name, next < deadline ? next : deadline, txt, sizeof txt, &n, why,
+		dns_record_name(d, r, name);
+		if (resolve_txt(name, next < deadline ? next : deadline, txt, sizeof txt, &n, why,
 				sizeof why) == 0 &&
 		    record_present(d, r, txt, n)) {
-			vmsg("%s: TXT record visible", r->name);
+			vmsg("%s: TXT record visible", name);
 			i++;
 			continue;
 		}
 		if (stop_requested()) {
-			err("stopped by a signal while waiting for %s", r->name);
+			err("stopped by a signal while waiting for %s", name);
 			return -1;
 		}
 		if (now_ms() >= deadline) {
@@ -221,18 +228,18 @@ OWN_FRAME static int wait_visible(const struct dns_challenges *d)
 
 				str_copy(first, sizeof first, d->issuers);
 				first[strcspn(first, " ")] = '\0';
-				dns_persist_record(line, sizeof line, r->ident + (r->wildcard ? 2 : 0), first,
+				dns_persist_record(line, sizeof line, ident + (r->wildcard ? 2 : 0), first,
 						   d->account_url, r->wildcard);
 				err("dns-persist-01: %s has no TXT record for this account%s after %d s; "
-				    "create: %s", r->name, r->wildcard ? " with policy=wildcard" : "",
+				    "create: %s", name, r->wildcard ? " with policy=wildcard" : "",
 				    d->wait_s, line);
 			} else {
-				err("dns-01: %s does not show the TXT record \"%s\" after %d s", r->name,
+				err("dns-01: %s does not show the TXT record \"%s\" after %d s", name,
 				    r->value, d->wait_s);
 			}
 			return -1;
 		}
-		msg("%s: waiting for the TXT record to appear", r->name);
+		msg("%s: waiting for the TXT record to appear", name);
 		sleep_ms(next - now_ms() > 0 ? next - now_ms() : 0);
 	}
 	return 0;

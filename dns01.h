@@ -15,9 +15,11 @@
 #define DNS01_ISSUERS_MAX 512
 #define DNS01_URL_MAX 1024
 
+#define DNS01_TEXT_MAX (DNS01_MAX_RECORDS * 254)
+#define DNS01_NAME_MAX 280 /* _validation-persist.<name> */
+
 struct dns_record {
-	char ident[254];  /* as ordered: "*.example.org" for a wildcard */
-	char name[272];   /* _acme-challenge.<name> or _validation-persist.<name> */
+	unsigned ident;   /* offset in text of the identifier as ordered ("*.example.org") */
 	char value[DNS01_VALUE_MAX];
 	unsigned char wildcard, added;
 };
@@ -29,8 +31,15 @@ struct dns_challenges {
 	int n;
 	char issuers[DNS01_ISSUERS_MAX];  /* dns-persist-01: issuer domain names offered, space separated */
 	char account_url[DNS01_URL_MAX];  /* dns-persist-01: the account the records name */
+	size_t text_len;
+	char text[DNS01_TEXT_MAX];        /* identifiers, packed: an order pages in what it uses */
 	struct dns_record r[DNS01_MAX_RECORDS];
 };
+
+/* The TXT name of record r: _acme-challenge.<name> (dns-01) or
+ * _validation-persist.<name>, for a wildcard its base name; into out
+ * (DNS01_NAME_MAX bytes). */
+void dns_record_name(const struct dns_challenges *d, const struct dns_record *r, char *out);
 
 /* Empties d for dns-01 through hook (persist 0) or dns-persist-01. */
 void dns_challenges_init(struct dns_challenges *d, const char *hook, int wait_s, int persist);

@@ -400,7 +400,7 @@ static const char *tls_error_text(int e)
  * need SHA-384 and P-384) and RSA. */
 const br_ecdsa_vrfy http_ecdsa_vrfy = &br_ecdsa_i31_vrfy_asn1;
 const br_rsa_pkcs1_vrfy http_rsa_vrfy = &br_rsa_i31_pkcs1_vrfy;
-const br_ec_impl *const http_ec = &br_ec_all_m31;
+const br_ec_impl *const http_ec = &br_ec_prime_i31;
 
 static const struct {
 	int id;
@@ -432,15 +432,20 @@ void http_tls_setup(struct http_client *c)
 	br_ssl_engine_context *eng = &cc->eng;
 
 	br_ssl_client_zero(cc);
-	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	http_tls_engine(eng);
 	br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
 	http_x509_setup(&c->tx, c->tas);
-	for (size_t i = 0; i < sizeof tls_hashes / sizeof tls_hashes[0]; i++)
-		br_ssl_engine_set_hash(eng, tls_hashes[i].id, tls_hashes[i].impl);
 	br_ssl_engine_set_x509(eng, &c->tx.vtable);
 	br_ssl_client_set_rsapub(cc, &br_rsa_i31_public);
 	br_ssl_engine_set_rsavrfy(eng, http_rsa_vrfy);
 	br_ssl_engine_set_ecdsa(eng, http_ecdsa_vrfy);
+}
+
+void http_tls_engine(br_ssl_engine_context *eng)
+{
+	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+	for (size_t i = 0; i < sizeof tls_hashes / sizeof tls_hashes[0]; i++)
+		br_ssl_engine_set_hash(eng, tls_hashes[i].id, tls_hashes[i].impl);
 	br_ssl_engine_set_ec(eng, http_ec);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);

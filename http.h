@@ -89,7 +89,7 @@ struct http_client {
 };
 
 /* The verifiers and curves of the TLS engine and of X.509 validation,
- * BearSSL's own: i31 ECDSA (DER), i31 RSA PKCS#1 v1.5, m31 curves. Named
+ * BearSSL's own: i31 ECDSA (DER), i31 RSA PKCS#1 v1.5, the generic i31 curves. Named
  * here so tests and fuzzers reach exactly these entry points. */
 extern const br_ecdsa_vrfy http_ecdsa_vrfy;
 extern const br_rsa_pkcs1_vrfy http_rsa_vrfy;
@@ -98,6 +98,11 @@ extern const br_ec_impl *const http_ec;
 /* Sets x up to validate a server's chain over tas exactly as a connection
  * does: SHA-256/384/512, the verifiers above. tas must outlive x. */
 void http_x509_setup(struct trust_x509 *x, struct trust_anchors *tas);
+
+/* The parts of a TLS engine every picoacme connection shares, client or
+ * tls-alpn-01 server: TLS 1.2, SHA-256/384, ECDHE on BearSSL's curves,
+ * AES-GCM. Suites, certificates and keys are the caller's. */
+void http_tls_engine(br_ssl_engine_context *eng);
 
 /* Configures c's TLS client engine as every connection does (TLS 1.2,
  * ECDHE with AES-GCM, the X.509 engine of http_x509_setup); buffers and the

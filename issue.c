@@ -338,7 +338,8 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 	int ret = -1;
 
 	struct challenge_config cc = { s->challenge, s->http_listen[0] ? s->http_listen : NULL,
-				       s->webroot, s->dns_hook, s->dns_wait };
+				       s->alpn_listen[0] ? s->alpn_listen : NULL, s->webroot, s->dns_hook,
+				       s->dns_wait };
 
 	challenger_init(&chal);
 	if (s->key_type[0] && key_type_parse(s->key_type, &kt) < 0) {

@@ -78,4 +78,16 @@ int key_matches(const struct key *k, const br_x509_pkey *pk);
 int key_csr(const struct key *k, const char *const *names, size_t nnames,
 	    unsigned char *out, size_t cap);
 
+/* A self-signed certificate for tls-alpn-01 (RFC 8737) with k's public
+ * key: a subjectAltName of ident alone (dNSName, or iPAddress for an
+ * address) and the critical acmeIdentifier extension holding digest32, the
+ * SHA-256 of the key authorization. DER into out; its length, or -1. */
+int key_acme_tls_cert(const struct key *k, const char *ident, const unsigned char digest32[32],
+		      unsigned char *out, size_t cap);
+
+/* Gives cc's engine chain and the EC key k for ECDHE_ECDSA suites
+ * (BearSSL's single-EC policy); the key stays inside key.c's keeping. */
+void key_tls_server(const struct key *k, br_ssl_server_context *cc,
+		    const br_x509_certificate *chain);
+
 #endif

@@ -7,6 +7,7 @@
 #include "issue.h"
 #include "jws.h"
 #include "renew.h"
+#include "resolve.h"
 #include "store.h"
 #include "util.h"
 
@@ -83,7 +84,9 @@ static void usage(int fd)
 		"      --http-listen ADDR:PORT  where the built-in http-01 responder listens\n"
 		"                           (default port 80 on every address)\n"
 		"      --webroot DIR        write challenge files under DIR/.well-known/acme-challenge\n"
-		"      --challenge TYPE     http-01 (default), dns-01 (default for wildcards), dns-persist-01\n"
+		"      --challenge TYPE     http-01 (default), tls-alpn-01, dns-01 (default for wildcards\n"
+		"                           and with --dns-hook), dns-persist-01\n"
+		"      --alpn-listen ADDR:PORT  where the tls-alpn-01 responder listens (default port 443)\n"
 		"      --dns-hook PROGRAM   dns-01: run as PROGRAM add|remove NAME TXT-NAME TXT-VALUE\n"
 		"      --dns-wait SECONDS   how long DNS records may take to appear (default 120)\n"
 		"      --profile NAME       ACME profile offered by the CA (e.g. tlsserver, shortlived)\n"
@@ -153,9 +156,9 @@ static int add_domain(struct cert_settings *s, char *name)
 		unsigned char b[16];
 		int v4 = inet_pton(AF_INET, name, b) == 1;
 
-		/* one spelling for each address: the one the certificate shows */
+		/* one spelling for each address (RFC 5952, as RFC 8738 asks) */
 		if ((v4 || inet_pton(AF_INET6, name, b) == 1) &&
-		    inet_ntop(v4 ? AF_INET : AF_INET6, b, canonical, sizeof canonical) != NULL)
+		    addr_text(b, v4 ? 4 : 16, canonical, sizeof canonical) == 0)
 			name = canonical;
 	} else if (!acme_name_valid(strncmp(name, "*.", 2) == 0 ? name + 2 : name)) {
 		char safe[80];
@@ -191,7 +194,10 @@ static int choose_challenge(struct options *o)
 		wildcard |= s->names[i][0] == '*';
 		ip |= acme_ident_is_ip(s->names[i]);
 	}
-	/* a wildcard or a DNS hook means dns-01 unless http-01 is asked for */
+	/* a wildcard or a DNS hook means dns-01, --alpn-listen tls-alpn-01,
+	 * unless http-01 is asked for */
+	if (method == NULL && s->alpn_listen[0])
+		method = "tls-alpn-01";
 	if (method == NULL)
 		method = (wildcard || s->dns_hook[0]) && !s->webroot[0] && !s->http_listen[0] ? "dns-01"
 											  : "http-01";
@@ -199,12 +205,18 @@ static int choose_challenge(struct options *o)
 		err("--webroot serves http-01, not %s", method);
 		return -1;
 	}
-	if (wildcard && strcmp(method, "http-01") == 0) {
-		err("-d *.NAME: a wildcard is validated by dns-01 or dns-persist-01 only, not http-01");
+	if (wildcard && strncmp(method, "dns-", 4) != 0) {
+		err("-d *.NAME: a wildcard is validated by dns-01 or dns-persist-01 only, not %s", method);
 		return -1;
 	}
-	if (ip && strcmp(method, "http-01") != 0) {
-		err("-d: an IP address is validated by http-01 only, not %s", method);
+	if (ip && strncmp(method, "dns-", 4) == 0) {
+		err("-d: an IP address is validated by http-01 or tls-alpn-01 only, not %s", method);
+		return -1;
+	}
+	if ((s->http_listen[0] && strcmp(method, "http-01") != 0) ||
+	    (s->alpn_listen[0] && strcmp(method, "tls-alpn-01") != 0)) {
+		err("--%s-listen does not go with --challenge %s", s->http_listen[0] ? "http" : "alpn",
+		    method);
 		return -1;
 	}
 	if (strcmp(method, "dns-01") == 0 && s->dns_hook[0] == '\0') {
@@ -255,7 +267,7 @@ static const struct opt_def opt_defs[] = {
 	{ "rollover", 'r', 0 },	    { "reason", 'N', 1 },      { "verbose", 'v', 0 },
 	{ "help", 'h', 0 },	    { "challenge", 'g', 1 },   { "dns-hook", 'o', 1 },
 	{ "dns-wait", 'w', 1 },	    { "with-bare-domain", 'b', 0 }, { "persist-record", 'p', 1 },
-	{ "wildcard", 'z', 0 },
+	{ "wildcard", 'z', 0 },	    { "alpn-listen", 'l', 1 },
 };
 
 /* The definition for "--name" (name may end in "=value"): an exact match, else
@@ -351,7 +363,7 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 			optarg = no_value; /* options without a value never read it */
 		c = def->code;
 		/* Certificate options only make sense where a certificate is issued. */
-		if (!issue && strchr("dKLWPHcgowb", c) != NULL) {
+		if (!issue && strchr("dKLWPHcgowbl", c) != NULL) {
 			err("%s: option --%s is for issue", cmd, def->name);
 			return -1;
 		}
@@ -435,7 +447,8 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 			enum challenge_method cm;
 
 			if (challenge_method_parse(optarg, &cm) < 0 || strcmp(optarg, "webroot") == 0) {
-				err("--challenge %s: expected http-01, dns-01 or dns-persist-01", optarg);
+				err("--challenge %s: expected http-01, tls-alpn-01, dns-01 or dns-persist-01",
+				    optarg);
 				return -1;
 			}
 			o->challenge = optarg;
@@ -454,6 +467,10 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 				return -1;
 			break;
 		case 'b': o->bare_domain = 1; break;
+		case 'l':
+			if (copy_opt(s->alpn_listen, sizeof s->alpn_listen, "--alpn-listen", optarg) < 0)
+				return -1;
+			break;
 		case 'p': o->persist_record = optarg; break;
 		case 'z': o->wildcard = 1; break;
 		case 'v': log_set_verbose(1); break;

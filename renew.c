@@ -4,7 +4,6 @@
 #include "json.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,34 +282,6 @@ static int renew_one(struct run *r, const char *name, int64_t now)
 	return ok ? EXIT_ISSUED : EXIT_ERROR;
 }
 
-/* Calls fn for every certificate name under dir. */
-static int each_cert(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	struct stat st;
-	char path[STORE_MAX_PATH];
-	int n = 0;
-
-	if (d == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		err("%s: %s", dir, strerror(errno));
-		return -1;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || strcmp(e->d_name, "accounts") == 0)
-			continue;
-		if (store_path(path, sizeof path, dir, e->d_name) < 0 || lstat(path, &st) < 0 ||
-		    !S_ISLNK(st.st_mode))
-			continue;
-		fn(ctx, e->d_name);
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
 struct renew_ctx {
 	struct run *r;
 	int64_t now;
@@ -340,7 +311,7 @@ int renew_all(struct run *r, const char *const *only, size_t nonly)
 	if (nonly > 0) {
 		for (size_t i = 0; i < nonly; i++)
 			renew_cb(&c, only[i]);
-	} else if (each_cert(r->o->dir, renew_cb, &c) < 0) {
+	} else if (store_each_cert(r->o->dir, renew_cb, &c) < 0) {
 		return EXIT_ERROR;
 	}
 	if (c.errors)
@@ -456,7 +427,7 @@ int status_all(const struct run_opts *o, int json)
 
 	jw_init(&c.w, buf, sizeof buf);
 	jw_arr_begin(&c.w);
-	if (each_cert(o->dir, status_cb, &c) < 0)
+	if (store_each_cert(o->dir, status_cb, &c) < 0)
 		return 1;
 	jw_arr_end(&c.w);
 	if (json) {

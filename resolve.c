@@ -96,6 +96,38 @@ static int add_numeric(struct resolved *out, const char *text, uint16_t port)
 	return 0;
 }
 
+int addr_text(const unsigned char *ip, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+	int best = -1, best_len = 1; /* a single zero group is not shortened */
+
+	if (len == 4)
+		return (size_t)str_fmt(out, cap, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]) < cap ? 0 : -1;
+	if (len != 16 || cap < 40)
+		return -1;
+	for (int i = 0; i < 8;) { /* the first longest run of zero groups */
+		int run = 0;
+
+		while (i + run < 8 && ip[2 * (i + run)] == 0 && ip[2 * (i + run) + 1] == 0)
+			run++;
+		if (run > best_len) {
+			best = i;
+			best_len = run;
+		}
+		i += run > 0 ? run : 1;
+	}
+	for (int i = 0; i < 8; i++) {
+		if (i == best) {
+			n += (size_t)str_fmt(out + n, cap - n, "::");
+			i += best_len - 1;
+			continue;
+		}
+		n += (size_t)str_fmt(out + n, cap - n, "%s%x", n > 0 && out[n - 1] != ':' ? ":" : "",
+				     (unsigned)(ip[2 * i] << 8 | ip[2 * i + 1]));
+	}
+	return 0;
+}
+
 int addr_numeric(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len)
 {
 	struct resolved r;

@@ -28,6 +28,11 @@ struct resolved {
  * Returns 0, or -1 if host is not one. */
 int addr_numeric(const char *host, uint16_t port, struct sockaddr_storage *out, socklen_t *len);
 
+/* The text of an IPv4 (len 4) or IPv6 (len 16) address as RFC 5952 §4
+ * writes it (lowercase, the longest run of zero groups as "::") into out.
+ * 0, or -1 if it does not fit. */
+int addr_text(const unsigned char *ip, size_t len, char *out, size_t cap);
+
 /* The addresses of host, IPv4 and IPv6 alternating (IPv4 first), each with
  * port. DNS is asked only when host is neither numeric, localhost nor in
  * /etc/hosts, over UDP and, for a truncated answer, TCP; it waits until

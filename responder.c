@@ -38,8 +38,14 @@ void responder_init(struct responder *r)
 	r->webroot[0] = '\0';
 	r->ctl = -1;
 	r->pid = -1;
+	alpn_init(&r->alpn);
 	for (int i = 0; i < CHALLENGE_MAX_LISTEN; i++)
 		r->fds[i] = -1;
+}
+
+static const char *method_name(const struct responder *r)
+{
+	return r->mode == RESPONDER_ALPN ? "tls-alpn-01" : "http-01";
 }
 
 static int bind_one(struct responder *r, int family, const struct sockaddr *sa,
@@ -53,8 +59,8 @@ static int bind_one(struct responder *r, int family, const struct sockaddr *sa,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
-	if (bind(fd, sa, salen) < 0 || listen(fd, 32) < 0) {
-		err("http-01 responder: cannot listen on %s: %s", spec, strerror(errno));
+	if (bind(fd, sa, salen) < 0 || listen(fd, r->mode == RESPONDER_ALPN ? 256 : 32) < 0) {
+		err("%s responder: cannot listen on %s: %s", method_name(r), spec, strerror(errno));
 		close(fd);
 		return -2;
 	}
@@ -62,20 +68,20 @@ static int bind_one(struct responder *r, int family, const struct sockaddr *sa,
 	return 0;
 }
 
-int responder_listen(struct responder *r, const char *spec)
+/* Binds spec, or every address on default_port; opt names the option in errors. */
+static int listen_on(struct responder *r, const char *spec, const char *default_port,
+		     const char *opt)
 {
 	char host[128] = "";
-	const char *port = "80", *colon;
+	const char *port = default_port, *colon;
 	int rc, ret = -1;
 	const char *end;
 	int64_t pn;
 
-	responder_init(r);
-	r->mode = RESPONDER_HTTP;
 	if (spec != NULL && spec[0] != '\0') {
 		colon = strrchr(spec, ':');
 		if (colon == NULL || colon[1] == '\0' || (size_t)(colon - spec) >= sizeof host) {
-			err("--http-listen %s: expected ADDR:PORT, [V6ADDR]:PORT or :PORT", spec);
+			err("%s %s: expected ADDR:PORT, [V6ADDR]:PORT or :PORT", opt, spec);
 			goto out;
 		}
 		memcpy(host, spec, (size_t)(colon - spec));
@@ -85,7 +91,7 @@ int responder_listen(struct responder *r, const char *spec)
 			size_t hl = strlen(host);
 
 			if (hl < 3 || host[hl - 1] != ']') {
-				err("--http-listen %s: unbalanced brackets", spec);
+				err("%s %s: unbalanced brackets", opt, spec);
 				goto out;
 			}
 			memmove(host, host + 1, hl - 2);
@@ -94,7 +100,7 @@ int responder_listen(struct responder *r, const char *spec)
 	}
 	pn = str_to_i64(port, &end);
 	if (*end != '\0' || pn < 1 || pn > 65535) {
-		err("--http-listen %s: invalid port", spec);
+		err("%s %s: invalid port", opt, spec);
 		goto out;
 	}
 	if (host[0] == '\0') {
@@ -112,7 +118,7 @@ int responder_listen(struct responder *r, const char *spec)
 			rc = bind_one(r, AF_INET, (struct sockaddr *)&s4, sizeof s4, 0, what);
 		if (rc < 0) {
 			if (rc == -1)
-				err("http-01 responder: cannot create a socket: %s", strerror(errno));
+				err("%s responder: cannot create a socket: %s", method_name(r), strerror(errno));
 			goto out;
 		}
 	} else {
@@ -120,7 +126,7 @@ int responder_listen(struct responder *r, const char *spec)
 		socklen_t sl;
 
 		if (addr_numeric(host, (uint16_t)pn, &sa, &sl) < 0) {
-			err("--http-listen %s: %s is not a numeric IPv4 or IPv6 address", spec, host);
+			err("%s %s: %s is not a numeric IPv4 or IPv6 address", opt, spec, host);
 			goto out;
 		}
 		if (bind_one(r, sa.ss_family, (struct sockaddr *)&sa, sl, 1, spec) < 0)
@@ -131,6 +137,25 @@ out:
 	if (ret < 0)
 		responder_stop(r);
 	return ret;
+}
+
+int responder_listen(struct responder *r, const char *spec)
+{
+	responder_init(r);
+	r->mode = RESPONDER_HTTP;
+	return listen_on(r, spec, "80", "--http-listen");
+}
+
+int responder_alpn(struct responder *r, const char *spec)
+{
+	responder_init(r);
+	r->mode = RESPONDER_ALPN;
+	return listen_on(r, spec, "443", "--alpn-listen");
+}
+
+int responder_add_alpn(struct responder *r, const char *ident, const char *keyauth)
+{
+	return alpn_add(&r->alpn, ident, keyauth);
 }
 
 int responder_webroot(struct responder *r, const char *dir)
@@ -266,6 +291,40 @@ static void client_close(struct client *c)
 	c->fd = -1;
 }
 
+/* Reads what a client has sent and answers it once its request head is
+ * complete (or too large); the client is closed when answered or gone. */
+static void client_read(const struct responder *r, struct client *c)
+{
+	char out[CHALLENGE_KEYAUTH_MAX + 256];
+	size_t olen;
+	ssize_t n = read(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len);
+
+	if (n <= 0 && !(n < 0 && errno == EAGAIN)) {
+		client_close(c);
+		return;
+	}
+	if (n > 0)
+		c->len += (size_t)n;
+	olen = responder_answer(r, c->buf, c->len, out, sizeof out);
+	if (olen > 0) {
+		/* Small response into an empty socket buffer. */
+		if (send(c->fd, out, olen, MSG_NOSIGNAL) < 0) {
+			/* nothing more to do for this client */
+		}
+		client_close(c);
+		return;
+	}
+	if (c->len >= sizeof c->buf - 1) {
+		static const char big[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
+					  "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+		if (send(c->fd, big, sizeof big - 1, MSG_NOSIGNAL) < 0) {
+			/* closing anyway */
+		}
+		client_close(c);
+	}
+}
+
 /* The responder process: serves until the control pipe reaches EOF. */
 static void serve(const struct responder *r, int ctl)
 {
@@ -297,7 +356,10 @@ static void serve(const struct responder *r, int ctl)
 				continue;
 			/* Every connection is taken; when the slots are full the
 			 * longest-held client goes, so idle or slow connections (a
-			 * slowloris) cannot lock the CA's validator out. */
+			 * slowloris) cannot lock the CA's validator out. A new
+			 * client is read at once: a validator's request is usually
+			 * there already, and is answered before later connections
+			 * could push it out. */
 			while (accepted++ < CHALLENGE_MAX_CLIENTS &&
 			       (fd = accept4(r->fds[i], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 				int slot = 0;
@@ -316,47 +378,18 @@ static void serve(const struct responder *r, int ctl)
 				cl[slot].len = 0;
 				cl[slot].since = now_ms();
 				cl[slot].deadline = cl[slot].since + CHALLENGE_CLIENT_TIMEOUT_MS;
-				/* its readiness is not in this round's pfd */
-				pfd[1 + r->nfds + slot].revents = POLLIN;
+				client_read(r, &cl[slot]);
+				pfd[1 + r->nfds + slot].revents = 0;
 			}
 		}
 		now = now_ms();
 		for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++) {
 			struct client *c = &cl[i];
-			char out[CHALLENGE_KEYAUTH_MAX + 256];
-			size_t olen;
-			ssize_t n;
 
 			if (c->fd < 0)
 				continue;
-			if (pfd[1 + r->nfds + i].revents & (POLLIN | POLLHUP | POLLERR)) {
-				n = read(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len);
-				if (n <= 0 && !(n < 0 && errno == EAGAIN)) {
-					client_close(c);
-					continue;
-				}
-				if (n > 0)
-					c->len += (size_t)n;
-				olen = responder_answer(r, c->buf, c->len, out, sizeof out);
-				if (olen > 0) {
-					/* Small response into an empty socket buffer. */
-					if (send(c->fd, out, olen, MSG_NOSIGNAL) < 0) {
-						/* nothing more to do for this client */
-					}
-					client_close(c);
-					continue;
-				}
-				if (c->len >= sizeof c->buf - 1) {
-					static const char big[] =
-						"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-						"Content-Length: 0\r\nConnection: close\r\n\r\n";
-					if (send(c->fd, big, sizeof big - 1, MSG_NOSIGNAL) < 0) {
-						/* closing anyway */
-					}
-					client_close(c);
-					continue;
-				}
-			}
+			if (pfd[1 + r->nfds + i].revents & (POLLIN | POLLHUP | POLLERR))
+				client_read(r, c);
 			if (c->fd >= 0 && now >= c->deadline)
 				client_close(c);
 		}
@@ -368,15 +401,15 @@ int responder_start(struct responder *r)
 	int p[2];
 	pid_t pid;
 
-	if (r->mode != RESPONDER_HTTP)
+	if (r->mode != RESPONDER_HTTP && r->mode != RESPONDER_ALPN)
 		return 0;
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		err("http-01 responder: pipe: %s", strerror(errno));
+		err("%s responder: pipe: %s", method_name(r), strerror(errno));
 		return -1;
 	}
 	pid = fork();
 	if (pid < 0) {
-		err("http-01 responder: fork: %s", strerror(errno));
+		err("%s responder: fork: %s", method_name(r), strerror(errno));
 		close(p[0]);
 		close(p[1]);
 		return -1;
@@ -384,7 +417,10 @@ int responder_start(struct responder *r)
 	if (pid == 0) {
 		close(p[1]);
 		signal(SIGPIPE, SIG_IGN);
-		serve(r, p[0]);
+		if (r->mode == RESPONDER_ALPN)
+			alpn_serve(&r->alpn, r->fds, r->nfds, p[0]);
+		else
+			serve(r, p[0]);
 		_exit(0);
 	}
 	close(p[0]);
@@ -420,8 +456,8 @@ int responder_wait(struct responder *r, int64_t ms)
 		while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
 			;
 		r->pid = -1;
-		err("http-01 responder stopped during validation (%s %d); the CA cannot reach it",
-		    WIFSIGNALED(st) ? "signal" : "exit status",
+		err("%s responder stopped during validation (%s %d); the CA cannot reach it",
+		    method_name(r), WIFSIGNALED(st) ? "signal" : "exit status",
 		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 		return -1;
 	}
@@ -429,6 +465,7 @@ int responder_wait(struct responder *r, int64_t ms)
 
 void responder_stop(struct responder *r)
 {
+	alpn_free(&r->alpn);
 	if (r->ctl >= 0) {
 		close(r->ctl);
 		r->ctl = -1;

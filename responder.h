@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "alpn.h"
+
 #define CHALLENGE_MAX_TOKENS 128
 #define CHALLENGE_TOKEN_MAX 128
 #define CHALLENGE_KEYAUTH_MAX (CHALLENGE_TOKEN_MAX + 48)
@@ -17,9 +19,12 @@
 /* A client has this long to send its request head; a CA's validator sends
  * it at once, a slowloris never. */
 #define CHALLENGE_CLIENT_TIMEOUT_MS 2500
+/* tls-alpn-01: when every slot is taken, the longest-held client makes room
+ * once it has had this long (a handshake takes milliseconds). */
+#define CHALLENGE_EVICT_MS 500
 #define CHALLENGE_MAX_LISTEN 2
 
-enum responder_mode { RESPONDER_NONE, RESPONDER_HTTP, RESPONDER_WEBROOT };
+enum responder_mode { RESPONDER_NONE, RESPONDER_HTTP, RESPONDER_WEBROOT, RESPONDER_ALPN };
 
 /* A token and its key authorization, as offsets into the responder's
  * text: packed, so that an order touches only the memory its tokens use.
@@ -42,6 +47,7 @@ struct responder {
 	size_t text_len;
 	struct challenge_entry e[CHALLENGE_MAX_TOKENS];
 	char text[CHALLENGE_MAX_TOKENS * (CHALLENGE_TOKEN_MAX + CHALLENGE_KEYAUTH_MAX)];
+	struct alpn_certs alpn; /* tls-alpn-01; last, paged in only when used */
 };
 
 /* 1 if token is 1..CHALLENGE_TOKEN_MAX-1 base64url characters, else 0.
@@ -55,6 +61,13 @@ void responder_init(struct responder *r);
  * ":PORT"; NULL means port 80 on every IPv6 and IPv4 address).
  * 0, or -1 with an error naming the address. */
 int responder_listen(struct responder *r, const char *spec);
+
+/* Prepares the tls-alpn-01 responder on spec (as responder_listen; NULL
+ * means port 443 everywhere). 0, or -1 with an error naming the address. */
+int responder_alpn(struct responder *r, const char *spec);
+
+/* tls-alpn-01: registers the certificate for ident proving keyauth. 0 or -1. */
+int responder_add_alpn(struct responder *r, const char *ident, const char *keyauth);
 
 /* Prepares webroot mode: files go to DIR/.well-known/acme-challenge/. 0 or -1. */
 int responder_webroot(struct responder *r, const char *dir);

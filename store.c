@@ -2,7 +2,6 @@
 #include "store.h"
 #include "util.h"
 
-#include <dirent.h>
 #include <poll.h>
 #include <stddef.h>
 #include <errno.h>
@@ -251,6 +250,44 @@ static int each_entry(int dfd, int (*fn)(int dfd, const char *name, void *ctx), 
 	}
 }
 
+struct cert_list {
+	int (*fn)(void *ctx, const char *name);
+	void *ctx;
+	int n;
+};
+
+/* A certificate is a link of ours: <dir>/NAME -> .NAME.gN. */
+static int list_entry(int dfd, const char *name, void *ctx)
+{
+	struct cert_list *l = ctx;
+	struct stat st;
+
+	if (name[0] == '.' || strcmp(name, "accounts") == 0 ||
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	l->n++;
+	l->fn(l->ctx, name);
+	return 0;
+}
+
+int store_each_cert(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
+{
+	struct cert_list l = { fn, ctx, 0 };
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (dfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	rc = each_entry(dfd, list_entry, &l);
+	if (rc < 0)
+		err("%s: %s", dir, strerror(errno));
+	close(dfd);
+	return rc < 0 ? -1 : l.n;
+}
+
 static int unlink_entry(int dfd, const char *name, void *ctx)
 {
 	(void)ctx;
@@ -397,13 +434,14 @@ out:
  * store_write, ".probe<pid>" of store_prepare), or 0 for another name. */
 static long temporary_pid(const char *name)
 {
-	const char *t = strstr(name, ".tmp"), *digits = NULL, *end;
+	size_t len = strlen(name);
+	const char *t = mem_find(name, len, ".tmp", 4), *digits = NULL, *end;
 	int64_t pid;
 
-	while (t != NULL) {
+	while (t != NULL) { /* the last ".tmp" that does not start the name */
 		if (t != name)
 			digits = t + 4;
-		t = strstr(t + 1, ".tmp");
+		t = mem_find(t + 1, len - (size_t)(t + 1 - name), ".tmp", 4);
 	}
 	if (strncmp(name, ".probe", 6) == 0)
 		digits = name + 6;
@@ -646,6 +684,7 @@ static const struct field {
 	F("challenge", challenge),
 	F("webroot", webroot),
 	F("http_listen", http_listen),
+	F("alpn_listen", alpn_listen),
 	F("dns_hook", dns_hook),
 	F("email", email),
 	F("profile", profile),

@@ -28,9 +28,11 @@ struct cert_settings {
 	size_t nnames;
 	char server[1024];
 	char key_type[16];
-	char challenge[16]; /* "http-01", "webroot" (http-01 by files), "dns-01", "dns-persist-01" */
+	char challenge[16]; /* "http-01", "webroot" (http-01 by files), "tls-alpn-01", "dns-01",
+			     * "dns-persist-01" */
 	char webroot[STORE_MAX_PATH];
 	char http_listen[128];
+	char alpn_listen[128];
 	char dns_hook[STORE_MAX_PATH];
 	int dns_wait; /* seconds; 0 = the default */
 	char email[256];
@@ -95,6 +97,10 @@ struct cert_files {
 /* Publishes a new generation for <dir>/<name> as described above and removes
  * the previous generation. 0, or -1 with an error (the old files stay). */
 int store_install(const char *dir, const char *name, const struct cert_files *f);
+
+/* Calls fn for each certificate (NAME -> .NAME.gN link) in dir. Returns
+ * how many, 0 when dir does not exist, or -1 with an error. */
+int store_each_cert(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx);
 
 /* Before a run writes under dir, holding its lock (store_lock): creates it
  * (0700) if missing, refuses it when it is not ours or others can write to

@@ -9,6 +9,55 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifdef FUZZ_WITH_ENGINE
+#include <string.h>
+
+#include <bearssl.h>
+
+/* Runs a TLS engine on the peer's bytes data[0..size), handed over in
+ * pieces of at most piece bytes: what it sends is discarded, application
+ * data is dropped, and a finished handshake is closed. */
+static inline void fuzz_feed_engine(br_ssl_engine_context *eng, const uint8_t *data, size_t size,
+				    size_t piece)
+{
+	size_t at = 0;
+
+	for (;;) {
+		unsigned st = br_ssl_engine_current_state(eng);
+		unsigned char *buf;
+		size_t len, n;
+
+		if (st & BR_SSL_CLOSED)
+			break;
+		if (st & BR_SSL_SENDREC) {
+			br_ssl_engine_sendrec_buf(eng, &len);
+			br_ssl_engine_sendrec_ack(eng, len);
+			continue;
+		}
+		if (st & BR_SSL_RECVAPP) {
+			br_ssl_engine_recvapp_buf(eng, &len);
+			br_ssl_engine_recvapp_ack(eng, len);
+			continue;
+		}
+		if (st & BR_SSL_SENDAPP) {
+			br_ssl_engine_close(eng);
+			continue;
+		}
+		if (!(st & BR_SSL_RECVREC) || at >= size)
+			break;
+		buf = br_ssl_engine_recvrec_buf(eng, &len);
+		n = size - at;
+		if (n > len)
+			n = len;
+		if (n > piece)
+			n = piece;
+		memcpy(buf, data + at, n);
+		br_ssl_engine_recvrec_ack(eng, n);
+		at += n;
+	}
+}
+#endif
+
 #ifdef FUZZ_WITH_ANCHORS
 #include <stdlib.h>
 

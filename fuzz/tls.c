@@ -6,6 +6,7 @@
  * "localhost" or an IP literal's none), then the server's bytes. Anchors as
  * in fuzz/x509.c. */
 #define FUZZ_WITH_ANCHORS
+#define FUZZ_WITH_ENGINE
 #include "fuzz.h"
 
 #include "../http.h"
@@ -19,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const size_t pieces[8] = { 1, 5, 64, 300, 1024, 4096, 17000, 65536 };
 	static struct http_client c;
 	br_ssl_engine_context *eng = &c.sc.eng;
-	size_t piece, at = 1;
+	size_t piece;
 
 	if (size < 1)
 		return 0;
@@ -29,34 +30,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	br_ssl_engine_set_buffers_bidi(eng, c.ibuf, sizeof c.ibuf, c.obuf, sizeof c.obuf);
 	if (!br_ssl_client_reset(&c.sc, data[0] & 8 ? NULL : "localhost", 0))
 		return 0;
-	for (;;) {
-		unsigned st = br_ssl_engine_current_state(eng);
-		unsigned char *buf;
-		size_t len, n;
-
-		if (st & BR_SSL_CLOSED)
-			break;
-		if (st & BR_SSL_SENDREC) {
-			br_ssl_engine_sendrec_buf(eng, &len);
-			br_ssl_engine_sendrec_ack(eng, len);
-			continue;
-		}
-		if (st & BR_SSL_RECVAPP) {
-			br_ssl_engine_recvapp_buf(eng, &len);
-			br_ssl_engine_recvapp_ack(eng, len);
-			continue;
-		}
-		if (!(st & BR_SSL_RECVREC) || at >= size)
-			break;
-		buf = br_ssl_engine_recvrec_buf(eng, &len);
-		n = size - at;
-		if (n > len)
-			n = len;
-		if (n > piece)
-			n = piece;
-		memcpy(buf, data + at, n);
-		br_ssl_engine_recvrec_ack(eng, n);
-		at += n;
-	}
+	fuzz_feed_engine(eng, data + 1, size - 1, piece);
 	return 0;
 }

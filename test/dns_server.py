@@ -6,7 +6,11 @@
 Listens on ADDRESS (default 127.0.0.1; ::1 works too) port PORT.
 MODE "refuse" answers REFUSED to every query (one of several nameservers
 that will not serve us); MODE "late" ignores the first query for each name
-and type (a slow upstream). Otherwise, names (case-insensitive):
+and type (a slow upstream). MODE "zone" is a resolver that knows the zone
+zone.picoacme.test only by its NS (ns.zone.picoacme.test, A 127.0.0.2) and
+answers every TXT question empty; MODE "auth" is that zone's nameserver:
+each line of the file $DNS_TXT_FILE is a TXT record of every name asked.
+Otherwise, names (case-insensitive):
   ca.picoacme.test       A: first a reply with a wrong id (must be ignored),
                          then a CNAME to cdn.picoacme.test and A 127.0.0.1;
                          AAAA: NOERROR without records
@@ -20,6 +24,7 @@ and type (a slow upstream). Otherwise, names (case-insensitive):
 Each query is logged as "TYPE NAME" ("TCP TYPE NAME" over TCP). Exits
 after 120 seconds in any case.
 """
+import os
 import socket
 import struct
 import sys
@@ -67,10 +72,21 @@ def log(line):
 def answers(q, tcp):
     """The replies to send to query q, in order."""
     name, qtype, _ = parse_question(q)
-    log("%s%s %s" % ("TCP " if tcp else "", {1: "A", 28: "AAAA"}.get(qtype, qtype), name))
+    log("%s%s %s%s" % ("TCP " if tcp else "", {1: "A", 28: "AAAA", 2: "NS", 16: "TXT"}.get(qtype, qtype),
+                       name, "" if q[2] & 1 else " norecurse"))
     name = name.lower()
     if mode == "refuse":
         return [reply(q, 5, [])]
+    if mode == "zone":
+        if qtype == 2 and name == "zone.picoacme.test":
+            return [reply(q, 0, [rr(b"\xc0\x0c", 2, name_wire("ns.zone.picoacme.test"))])]
+        if qtype == 1 and name == "ns.zone.picoacme.test":
+            return [reply(q, 0, [rr(b"\xc0\x0c", 1, bytes([127, 0, 0, 2]))])]
+        return [reply(q, 0 if name.endswith("zone.picoacme.test") else 3, [])]
+    if mode == "auth":
+        with open(os.environ["DNS_TXT_FILE"]) as f:
+            texts = [t.strip().encode() for t in f if t.strip()]
+        return [reply(q, 0, [rr(b"\xc0\x0c", 16, bytes([len(t)]) + t) for t in texts if qtype == 16])]
     if mode == "late" and (name, qtype) not in seen:
         seen.add((name, qtype))
         return []

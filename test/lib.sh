@@ -20,6 +20,12 @@ run() {
 
 fail() { echo "FAILED: $*"; exit 1; }
 
+# wait_port PORT [HOST]: until something listens there (5 s at most)
+wait_port() {
+	for _ in $(seq 50); do (exec 3<>/dev/tcp/"${2:-127.0.0.1}"/"$1") 2>/dev/null && return; sleep 0.1; done
+	fail "nothing listens on ${2:-127.0.0.1}:$1"
+}
+
 # tree_state DIR: every path with type, mode, size and mtime, and every
 # file's hash: equal output means nothing in DIR was written. DIR's own mtime
 # is left out: a run that issues checks the store takes a write (a probe

@@ -3,13 +3,16 @@
 connection on LISTEN_HOST:LISTEN_PORT (e.g. ::1) to 127.0.0.1:UPSTREAM_PORT,
 bytes untouched (TLS ends at the upstream), so a server listening on IPv4
 only can be reached as an IPv6 literal. Loopback only; at most 100
-connections, and it exits after 120 seconds."""
+connections, and it exits after 120 seconds. RELAY_DELAY=SECONDS holds each
+connection that long before it reaches the upstream."""
+import os
 import socket
 import sys
 import threading
 import time
 
 host, port, upstream = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+delay = float(os.environ.get("RELAY_DELAY", "0"))
 
 
 def pump(src, dst):
@@ -42,9 +45,14 @@ def main():
         except socket.timeout:
             continue
         served += 1
-        up = socket.create_connection(("127.0.0.1", upstream))
-        threading.Thread(target=pump, args=(conn, up), daemon=True).start()
-        threading.Thread(target=pump, args=(up, conn), daemon=True).start()
+        threading.Thread(target=relay, args=(conn,), daemon=True).start()
+
+
+def relay(conn):
+    time.sleep(delay)
+    up = socket.create_connection(("127.0.0.1", upstream))
+    threading.Thread(target=pump, args=(conn, up), daemon=True).start()
+    pump(up, conn)
 
 
 main()

@@ -1,6 +1,7 @@
 /* Unit tests with known-answer vectors. Prints one line per failed check and
  * ends with "N passed, N failed" (one count per test function). */
 #include "acme.h"
+#include "alpn.h"
 #include "cert.h"
 #include "challenge.h"
 #include "dns01.h"
@@ -130,7 +131,7 @@ static int verify_es256(const unsigned char *q, size_t qlen, const void *data, s
 	hf->init(&hc.vtable);
 	hf->update(&hc.vtable, data, len);
 	hf->out(&hc.vtable, h);
-	return (int)br_ecdsa_i31_vrfy_raw(&br_ec_all_m31, h, sha384 ? 48 : 32, &pk, sig, siglen);
+	return (int)br_ecdsa_i31_vrfy_raw(http_ec, h, sha384 ? 48 : 32, &pk, sig, siglen);
 }
 
 static void test_rfc7515_a3(void)
@@ -1013,7 +1014,7 @@ static void test_p256_rfc6979(const br_ec_impl *impl)
 
 static void test_ecdsa_rfc6979(void)
 {
-	test_p256_rfc6979(&br_ec_all_m31);
+	test_p256_rfc6979(http_ec);
 }
 
 /* The signatures that overflowed the stack of the hand-written verifier
@@ -1553,14 +1554,56 @@ static void test_dns_persist_match(void)
 static void test_dns01_value(void)
 {
 	static struct dns_challenges d;
+	char name[DNS01_NAME_MAX];
 
 	dns_challenges_init(&d, "/bin/true", 0, 0);
 	/* the value: base64url(SHA-256(key authorization)), here from Python's hashlib */
 	CHECK(dns01_add(&d, "*.a.example", "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA."
 					   "nP1qzpXGymHBrUEepNY9HCsQk7K8KhOypzEt62jcerQ") == 0);
-	CHECK(d.n == 1 && d.r[0].wildcard && strcmp(d.r[0].name, "_acme-challenge.a.example") == 0);
+	dns_record_name(&d, &d.r[0], name);
+	CHECK(d.n == 1 && d.r[0].wildcard && strcmp(name, "_acme-challenge.a.example") == 0);
 	CHECK(strcmp(d.r[0].value, "NGwKoXBgCT8JhEa0bK7AwfSqHyu_ZWeugV07fLGIVq0") == 0);
 	CHECK(d.wait_s == DNS01_DEFAULT_WAIT_S);
+}
+
+static void test_alpn_cert(void)
+{
+	static struct alpn_certs a;
+	static const unsigned char oid[] = { 0x06, 8, 0x2b, 6, 1, 5, 5, 7, 1, 0x1f, 0x01, 1, 0xff,
+					     0x04, 34, 0x04, 32 };
+	static const unsigned char v4[] = { 192, 0, 2, 1 };
+	unsigned char digest[32], der[ALPN_CERT_MAX], der2[ALPN_CERT_MAX];
+	br_sha256_context h;
+	char sni[ALPN_SNI_MAX];
+	const unsigned char *p;
+	int len, len2;
+
+	CHECK(alpn_sni_name("a.example", sni, sizeof sni) == 0 && strcmp(sni, "a.example") == 0);
+	CHECK(alpn_sni_name("192.0.2.1", sni, sizeof sni) == 0 && strcmp(sni, "1.2.0.192.in-addr.arpa") == 0);
+	CHECK(alpn_sni_name("2001:db8::1", sni, sizeof sni) == 0 &&
+	      strcmp(sni, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa") == 0);
+	CHECK(alpn_sni_name("2001:db8::1", sni, 60) == -1);
+	alpn_init(&a);
+	CHECK(alpn_add(&a, "a.example", "tok.thumb") == 0 && alpn_add(&a, "192.0.2.1", "tok2.thumb") == 0);
+	CHECK(a.n == 2);
+	len = alpn_cert_for(&a, "A.Example", der, sizeof der);
+	CHECK(len > 0);
+	br_sha256_init(&h);
+	br_sha256_update(&h, "tok.thumb", 9);
+	br_sha256_out(&h, digest);
+	/* the critical acmeIdentifier extension holds the digest */
+	p = memmem(der, (size_t)len, oid, sizeof oid);
+	CHECK(p != NULL && memcmp(p + sizeof oid, digest, 32) == 0);
+	CHECK(cert_has_dns_name(der, (size_t)len, "a.example") == 1);
+	CHECK(cert_has_dns_name(der, (size_t)len, "b.example") == 0);
+	CHECK(cert_key_matches(der, (size_t)len, &a.key));
+	len2 = alpn_cert_for(&a, "1.2.0.192.in-addr.arpa", der2, sizeof der2);
+	CHECK(len2 > 0 && cert_has_ip_address(der2, (size_t)len2, v4, 4) == 1);
+	CHECK(cert_has_dns_name(der2, (size_t)len2, "192.0.2.1") == 0);
+	CHECK(alpn_cert_for(&a, "192.0.2.1", der2, sizeof der2) == -1); /* by its SNI name only */
+	CHECK(alpn_cert_for(&a, "a.example", der2, 100) == -1);
+	alpn_free(&a);
+	CHECK(a.e == NULL && a.n == 0);
 }
 
 static void test_csr_ip(void)
@@ -1582,6 +1625,35 @@ static void test_csr_ip(void)
 	CHECK(memmem(csr, (size_t)len, "\x82\x09" "a.example", 11) != NULL);
 	CHECK(memmem(csr, (size_t)len, cn, sizeof cn) == NULL); /* no CN for an address */
 	key_free(&k);
+}
+
+static void test_addr_text(void)
+{
+	/* RFC 5952 §4 */
+	static const char *const v[][2] = {
+		{ "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1" },
+		{ "2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1" }, /* one zero group stays */
+		{ "2001:0:0:1:0:0:0:1", "2001:0:0:1::1" },           /* the longest run */
+		{ "2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1" },     /* the first of equal runs */
+		{ "0:0:0:0:0:0:0:0", "::" },
+		{ "0::1", "::1" },
+		{ "1:0:0:0:0:0:0:0", "1::" },
+		{ "FE80:0:0:0:0:0:0:ABCD", "fe80::abcd" },
+		{ "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8" },
+	};
+	unsigned char ip[16];
+	char out[64];
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		CHECK(inet_pton(AF_INET6, v[i][0], ip) == 1);
+		CHECK(addr_text(ip, 16, out, sizeof out) == 0);
+		if (strcmp(out, v[i][1]) != 0)
+			fprintf(stderr, "%s: got %s, want %s\n", v[i][0], out, v[i][1]);
+		CHECK(strcmp(out, v[i][1]) == 0);
+	}
+	CHECK(inet_pton(AF_INET, "192.0.2.255", ip) == 1 && addr_text(ip, 4, out, sizeof out) == 0 &&
+	      strcmp(out, "192.0.2.255") == 0);
+	CHECK(addr_text(ip, 4, out, 11) == -1 && addr_text(ip, 16, out, 39) == -1);
 }
 
 static void test_hosts_lookup(void)
@@ -1686,9 +1758,11 @@ int main(void)
 	RUN(test_retry_after);
 	RUN(test_dns_response);
 	RUN(test_dns_txt_ns);
+	RUN(test_addr_text);
 	RUN(test_dns_persist_match);
 	RUN(test_dns01_value);
 	RUN(test_csr_ip);
+	RUN(test_alpn_cert);
 	RUN(test_hosts_lookup);
 	RUN(test_resolve_files);
 	RUN(test_ecdsa_rfc6979);
