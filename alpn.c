@@ -1,6 +1,7 @@
 /* alpn.c - see alpn.h */
 #include "alpn.h"
 #include "http.h"
+#include "jws.h"
 #include "responder.h"
 #include "util.h"
 
@@ -63,7 +64,6 @@ static long add_text(struct alpn_certs *a, const char *s)
 int alpn_add(struct alpn_certs *a, const char *ident, const char *keyauth)
 {
 	char sni[ALPN_SNI_MAX];
-	br_sha256_context h;
 	struct alpn_entry *e;
 	long io, so;
 
@@ -94,9 +94,7 @@ int alpn_add(struct alpn_certs *a, const char *ident, const char *keyauth)
 	}
 	e->ident = (unsigned)io;
 	e->sni = (unsigned)so;
-	br_sha256_init(&h);
-	br_sha256_update(&h, keyauth, strlen(keyauth));
-	br_sha256_out(&h, e->digest);
+	jws_key_authorization_digest(keyauth, e->digest);
 	a->n++;
 	return 0;
 }

@@ -4,7 +4,6 @@
 #include "resolve.h"
 #include "util.h"
 
-#include <bearssl.h>
 #include <string.h>
 #include <strings.h>
 
@@ -58,14 +57,11 @@ void dns_record_name(const struct dns_challenges *d, const struct dns_record *r,
 int dns01_add(struct dns_challenges *d, const char *ident, const char *keyauth)
 {
 	unsigned char digest[32];
-	br_sha256_context h;
 	struct dns_record *r = new_record(d, ident);
 
 	if (r == NULL)
 		return -1;
-	br_sha256_init(&h);
-	br_sha256_update(&h, keyauth, strlen(keyauth));
-	br_sha256_out(&h, digest);
+	jws_key_authorization_digest(keyauth, digest);
 	if (b64url_encode(r->value, sizeof r->value, digest, sizeof digest) < 0)
 		return -1;
 	d->n++;

@@ -287,3 +287,12 @@ int jws_key_authorization(const char *token, const char *thumbprint,
 
 	return n < 0 || (size_t)n >= cap ? -1 : n;
 }
+
+void jws_key_authorization_digest(const char *keyauth, unsigned char out[32])
+{
+	br_sha256_context sc;
+
+	br_sha256_init(&sc);
+	br_sha256_update(&sc, keyauth, strlen(keyauth));
+	br_sha256_out(&sc, out);
+}

@@ -42,4 +42,8 @@ int jws_eab(const struct key *account, const char *kid, const unsigned char *hma
 int jws_key_authorization(const char *token, const char *thumbprint,
 			  char *out, size_t cap);
 
+/* The SHA-256 of a key authorization: what dns-01 publishes (base64url)
+ * and tls-alpn-01's acmeIdentifier holds. */
+void jws_key_authorization_digest(const char *keyauth, unsigned char out[32]);
+
 #endif

@@ -782,6 +782,21 @@ static int dns_lookup(const char *host, uint16_t port, int64_t deadline, const s
 	return -1;
 }
 
+/* The DNS port; test builds also take a private resolv.conf and hosts file
+ * for the test servers from the environment. */
+static uint16_t dns_port(void)
+{
+#ifdef PICOACME_TEST
+	if (getenv("PICOACME_TEST_RESOLV_CONF") != NULL)
+		resolv_conf_path = getenv("PICOACME_TEST_RESOLV_CONF");
+	if (getenv("PICOACME_TEST_HOSTS") != NULL)
+		hosts_path = getenv("PICOACME_TEST_HOSTS");
+	if (getenv("PICOACME_TEST_DNS_PORT") != NULL)
+		return (uint16_t)str_to_i64(getenv("PICOACME_TEST_DNS_PORT"), NULL);
+#endif
+	return 53;
+}
+
 /* The nameservers of resolv.conf (127.0.0.1 when it names none, as libc
  * does), with the DNS port. */
 static void configured_nameservers(struct resolved *ns, uint16_t *port)
@@ -790,15 +805,7 @@ static void configured_nameservers(struct resolved *ns, uint16_t *port)
 	struct ns_ctx nc = { ns, 53 };
 
 	ns->n = 0;
-#ifdef PICOACME_TEST
-	/* A private resolv.conf, hosts file and DNS port for the test server. */
-	if (getenv("PICOACME_TEST_RESOLV_CONF") != NULL)
-		resolv_conf_path = getenv("PICOACME_TEST_RESOLV_CONF");
-	if (getenv("PICOACME_TEST_HOSTS") != NULL)
-		hosts_path = getenv("PICOACME_TEST_HOSTS");
-	if (getenv("PICOACME_TEST_DNS_PORT") != NULL)
-		nc.port = (uint16_t)str_to_i64(getenv("PICOACME_TEST_DNS_PORT"), NULL);
-#endif
+	nc.port = dns_port();
 	scan_file(resolv_conf_path, resolv_line, &nc);
 	if (ns->n == 0)
 		add_addr(ns, AF_INET, lo4, nc.port, 0);
@@ -923,7 +930,7 @@ int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct re
 	static const unsigned char lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
 	struct resolved ns = { .n = 0 };
 	struct hosts_ctx hc = { host, port, out };
-	uint16_t dns_port;
+	uint16_t ns_port;
 	size_t hl = strlen(host);
 
 	out->n = 0;
@@ -936,10 +943,11 @@ int resolve_host(const char *host, uint16_t port, int64_t deadline_ms, struct re
 		add_addr(out, AF_INET6, lo6, port, 0);
 		return 0;
 	}
-	configured_nameservers(&ns, &dns_port); /* also picks the test files */
+	dns_port(); /* picks a test build's files */
 	scan_file(hosts_path, hosts_line, &hc);
 	if (out->n > 0)
 		return 0;
+	configured_nameservers(&ns, &ns_port);
 	if (dns_lookup(host, port, deadline_ms, &ns, out, why, cap) < 0)
 		return -1;
 	/* Families alternate, IPv4 first (RFC 8305 §4 interleaving; a router's
