@@ -154,6 +154,21 @@ static void *memdup(const void *p, size_t n)
 	return q;
 }
 
+/* realloc's job for the two growing arrays here: a new block of want bytes
+ * holding the first have bytes of old, old freed; NULL (old kept) when out of
+ * memory. musl's realloc would add 1.2 KiB to the static binary for these. */
+static void *grow(void *old, size_t have, size_t want)
+{
+	void *p = malloc(want);
+
+	if (p == NULL)
+		return NULL;
+	if (have)
+		memcpy(p, old, have);
+	free(old);
+	return p;
+}
+
 /* Adds the decoded certificate as an anchor: 1, 0 when the certificate is
  * unusable (skipped, like other clients do), or -1 on allocation failure. */
 static int anchor_add(struct trust_anchors *t, br_x509_decoder_context *dc,
@@ -164,7 +179,7 @@ static int anchor_add(struct trust_anchors *t, br_x509_decoder_context *dc,
 
 	if (br_x509_decoder_last_error(dc) != 0 || pk == NULL || dn->overflow)
 		return 0;
-	grown = realloc(t->ta, (t->n + 1) * sizeof *t->ta);
+	grown = grow(t->ta, t->n * sizeof *t->ta, (t->n + 1) * sizeof *t->ta);
 	if (grown == NULL)
 		return -1;
 	t->ta = grown;
@@ -229,11 +244,9 @@ static int index_add(struct scan *s, uint64_t offset)
 	if (!s->have_subject || offset >= UINT32_MAX)
 		return 0;
 	if (t->n_index == t->cap_index) {
-		/* Doubling: growing by one entry would leave a trail of freed
-		 * blocks in every size class of a small allocator. */
 		size_t cap = t->cap_index ? 2 * t->cap_index : 32;
 
-		grown = realloc(t->index, cap * sizeof *t->index);
+		grown = grow(t->index, t->n_index * sizeof *t->index, cap * sizeof *t->index);
 		if (grown == NULL)
 			return -1;
 		t->index = grown;

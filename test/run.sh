@@ -80,7 +80,7 @@ else
 	echo "== kill trials: strace is missing"
 	total_fail=$((total_fail + 1))
 fi
-# The shipped binary: musl, its own allocator and resolver (`make static`).
+# The shipped binary: musl, its own resolver (`make static`).
 if command -v musl-gcc >/dev/null; then
 	if make -s picoacme-static >/dev/null 2>&1; then
 		suite "end-to-end smoke (./picoacme-static, what routers run)" env E2E_ONLY=smoke test/e2e.sh ./picoacme-static
