@@ -272,6 +272,42 @@ t_failed_validation_keeps_old_pair() {
 	check_cert "$D/one.example.test" one.example.test
 }
 
+# A CA that leaves the order pending after a failed validation (step-ca
+# 0.19; here a proxy rewrites Pebble's invalid order): the failed
+# authorization ends the run with its reason, long before the 5-minute
+# validation deadline.
+t_order_left_pending() {
+	local D=$TMP/pending start rc
+	: >"$TMP/pending.log"
+	COUNT_LOG=$TMP/pending.log tls_server pending-order 14446
+	start=$(date +%s)
+	"$BIN" issue --run-dir "$RUN" -d pending.example.test --dir "$D" --server https://localhost:14446/dir \
+		--ca "$PEB/ca.pem" --agree-tos --http-listen 127.0.0.1:5009 2>"$TMP/err"
+	rc=$?
+	kill $TLSPID 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "exit status $rc"
+	grep -q 'error: pending.example.test: validation failed: connection' "$TMP/err" || fail "reason not reported"
+	grep -q rewritten "$TMP/pending.log" || fail "the proxy never reported a pending order"
+	[ $(($(date +%s) - start)) -le 30 ] || fail "took $(($(date +%s) - start)) s"
+	[ ! -e "$D/pending.example.test" ] || fail "something was installed"
+}
+
+# A challenge type the CA does not offer (Pebble 2.4 predates dns-persist-01):
+# the error names the types it does offer.
+t_type_not_offered() {
+	local D=$TMP/s1 before rc
+	before=$(tree_state "$D")
+	pico issue -d offered.example.test --dir "$D" --challenge dns-persist-01 2>"$TMP/err"
+	rc=$?
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "exit status $rc"
+	grep -Eq '^picoacme: error: offered.example.test: the CA offers no dns-persist-01 challenge \(offered: ([a-z0-9-]+ ?){3}\)$' \
+		"$TMP/err" || fail "offered types not named"
+	grep -q 'http-01' "$TMP/err" && grep -q 'tls-alpn-01' "$TMP/err" || fail "offered types incomplete"
+	[ "$before" = "$(tree_state "$D")" ] || fail "state changed"
+}
+
 t_port_in_use() {
 	local D=$TMP/s1 before
 	before=$(tree_state "$D")
@@ -631,6 +667,8 @@ run "server down" t_server_down
 run "silent server hits the request deadline" t_silent_server_times_out
 run "corrupt account key file" t_corrupt_account_key
 run "failed validation keeps the installed pair" t_failed_validation_keeps_old_pair
+run "an order left pending after a failed validation ends with its reason" t_order_left_pending
+run "a challenge type the CA does not offer names the offered ones" t_type_not_offered
 run "responder port already in use" t_port_in_use
 run "transparent reconnect when the server closes" t_reconnect_when_server_closes
 run "reconnects over a slow link get a whole deadline" t_reconnect_slow_link

@@ -24,10 +24,15 @@ MODE:
                whose newAccount is /redir-post, which answers POST with 307
                to /followed, and a request for /followed appends "followed"
                to $COUNT_LOG
+  pending-order keep-alive proxy to Pebble that reports an invalid order as
+               pending (without its error), as smallstep's step-ca 0.19 does
+               after a failed validation, and appends "rewritten" to
+               $COUNT_LOG each time
 $HANDSHAKE_DELAY (seconds) holds every handshake back that long, as a slow
 link does. Serves at most 200 connections and exits after 120 seconds in
 any case.
 """
+import json
 import os
 import socket
 import ssl
@@ -102,6 +107,23 @@ def forward_keepalive(head, body):
     return b"\r\n".join(out) + b"\r\n\r\n" + rbody
 
 
+def order_left_pending(resp):
+    """An invalid order in a response, rewritten as pending without error."""
+    rhead, _, rbody = resp.partition(b"\r\n\r\n")
+    try:
+        order = json.loads(rbody)
+    except ValueError:
+        return resp
+    if order.get("status") != "invalid":
+        return resp
+    order["status"] = "pending"
+    order.pop("error", None)
+    count(b"rewritten")
+    rbody = json.dumps(order).encode()
+    lines = [l for l in rhead.split(b"\r\n") if not l.lower().startswith(b"content-length:")]
+    return b"\r\n".join(lines) + b"\r\nContent-Length: %d\r\n\r\n" % len(rbody) + rbody
+
+
 count_lock = threading.Lock()
 
 
@@ -112,7 +134,7 @@ def count(line):
 
 def handle(conn):
     try:
-        if mode in ("proxy-count", "ratelimit", "redirect", "hold"):
+        if mode in ("proxy-count", "ratelimit", "redirect", "hold", "pending-order"):
             if mode == "proxy-count":
                 count(b"conn")
             while True:
@@ -153,6 +175,9 @@ def handle(conn):
                                  b"Content-Type: application/problem+json\r\nRetry-After: 7200\r\n" +
                                  b"".join(l + b"\r\n" for l in rn) +
                                  b"Content-Length: %d\r\n\r\n" % len(js) + js)
+                    continue
+                if mode == "pending-order" and line.startswith(b"POST /my-order/"):
+                    conn.sendall(order_left_pending(forward_keepalive(head, body)))
                     continue
                 conn.sendall(forward_keepalive(head, body))
         req = read_request(conn)
