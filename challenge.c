@@ -78,7 +78,8 @@ const char *challenger_type(const struct challenger *c, const char *ident, int i
 		return NULL;
 	}
 	if (strncmp(ident, "*.", 2) == 0 && !dns) {
-		err("%s: a wildcard is validated by dns-01 or dns-persist-01 only", ident);
+		err("%s: a wildcard is validated by dns-01 or dns-persist-01 only, not %s", ident,
+		    type_names[c->method]);
 		return NULL;
 	}
 	return type_names[c->method];

@@ -243,7 +243,7 @@ static int verify_chain(const struct cert_settings *s, const struct chain *ch,
 static int install(const struct run *r, const struct cert_settings *s, const char *pem,
 		   size_t pem_len, const struct key *k, const struct cert_info *ci)
 {
-	char *full = NULL, *settings = NULL, keypem[KEY_MAX_PEM];
+	char *full = NULL, *settings = NULL, *combined = NULL, keypem[KEY_MAX_PEM];
 	unsigned char *der = NULL;
 	struct chain ch;
 	struct cert_files files;
@@ -269,7 +269,19 @@ static int install(const struct run *r, const struct cert_settings *s, const cha
 		err("cannot encode the key or settings");
 		goto out;
 	}
-	files = (struct cert_files){ keypem, full, (size_t)leaf_len, settings };
+	files = (struct cert_files){ keypem, full, (size_t)leaf_len, settings, NULL };
+	if (s->publish[0]) {
+		size_t fl = strlen(full), kl = strlen(keypem);
+
+		combined = malloc(fl + kl + 1);
+		if (combined == NULL) {
+			err("out of memory");
+			goto out;
+		}
+		memcpy(combined, full, fl);
+		memcpy(combined + fl, keypem, kl + 1);
+		files.combined = combined;
+	}
 	if (store_mkdirs(r->o->dir, 0700) < 0 || store_install(r->o->dir, s->names[0], &files) < 0)
 		goto out;
 	time_format(ci->not_after, when, sizeof when);
@@ -278,28 +290,33 @@ static int install(const struct run *r, const struct cert_settings *s, const cha
 	ret = 0;
 out:
 	wipe(keypem, sizeof keypem);
+	if (combined != NULL) {
+		wipe(combined, strlen(combined));
+		free(combined);
+	}
 	free(der);
 	free(full);
 	free(settings);
 	return ret;
 }
 
-/* Runs the hook program directly (no shell) with the caller's environment
- * plus PICOACME_* variables naming the files. Its failure is reported,
- * never undone. */
-static void run_hook(const struct run *r, const struct cert_settings *s, int renewal)
+/* Runs program directly (no shell) as "program event" with the caller's
+ * environment plus PICOACME_* variables naming the files. Its failure is a
+ * warning: the certificate's state is what it is. */
+static void run_event(const struct run *r, const struct cert_settings *s, const char *program,
+		      const char *event)
 {
 	static char names_var[STORE_MAX_SETTINGS + 64]; /* up to 100 names */
 	char vars[6][STORE_MAX_PATH + 64];
 	static const char *const files[][2] = { { "KEY", "key.pem" }, { "CERT", "cert.pem" },
 						 { "CHAIN", "chain.pem" }, { "FULLCHAIN", "fullchain.pem" } };
-	char *env[7], *argv[2];
+	char *env[7], *argv[3];
 	size_t n;
 	int bad = 0, rc;
 
-	if (s->hook[0] == '\0')
+	if (program[0] == '\0')
 		return;
-	str_fmt(vars[0], sizeof vars[0], "PICOACME_EVENT=%s", renewal ? "renewed" : "issued");
+	str_fmt(vars[0], sizeof vars[0], "PICOACME_EVENT=%s", event);
 	str_fmt(vars[1], sizeof vars[1], "PICOACME_DOMAIN=%s", s->names[0]);
 	n = (size_t)str_fmt(names_var, sizeof names_var, "PICOACME_NAMES=");
 	for (size_t i = 0; i < s->nnames; i++)
@@ -309,19 +326,21 @@ static void run_hook(const struct run *r, const struct cert_settings *s, int ren
 		bad |= (size_t)str_fmt(vars[2 + i], sizeof vars[2 + i], "PICOACME_%s=%s/%s/%s",
 					files[i][0], r->o->dir, s->names[0], files[i][1]) >= sizeof vars[2 + i];
 	if (bad) {
-		err("hook %s: paths too long; not run", s->hook);
+		warn("%s: paths too long; not run", program);
 		return;
 	}
 	for (int i = 0; i < 6; i++)
 		env[i] = vars[i];
 	env[6] = names_var;
-	argv[0] = (char *)s->hook;
-	argv[1] = NULL;
-	rc = run_program(s->hook, argv, env, 7);
+	argv[0] = (char *)program;
+	argv[1] = (char *)event;
+	argv[2] = NULL;
+	rc = run_program(program, argv, env, 7);
 	if (rc > 0)
-		err("hook %s failed (status %d); the new certificate stays installed", s->hook, rc);
+		warn("%s %s: exit status %d%s", program, event, rc,
+		     strchr(event, '-') ? "" : "; the new certificate stays installed");
 	else if (rc == 0)
-		msg("hook %s done", s->hook);
+		msg("%s %s done", program, event);
 }
 
 int run_issue(struct run *r, const struct cert_settings *s, const char *replaces,
@@ -389,9 +408,15 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 	if (verify_chain(s, &ch, &cert_key, installed, &ci) < 0 ||
 	    install(r, s, r->acme.resp.body, r->acme.resp.body_len, &cert_key, &ci) < 0)
 		goto out;
-	run_hook(r, s, installed != NULL);
+	if (s->publish[0] && store_publish(r->o->dir, s->names[0], s->publish) < 0)
+		goto out;
 	ret = 0;
+	run_event(r, s, s->hook, installed ? "renewed" : "issued");
 out:
+	if (ret < 0)
+		run_event(r, s, s->notify, installed ? "renew-failed" : "issue-failed");
+	else
+		run_event(r, s, s->notify, installed ? "renewed" : "issued");
 	free(der);
 	challenger_stop(&chal);
 	key_free(&cert_key);

@@ -31,7 +31,6 @@ static const struct {
 	{ "letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory" },
 	{ "zerossl", "https://acme.zerossl.com/v2/DV90" },
 	{ "google", "https://dv.acme-v02.api.pki.goog/directory" },
-	{ "buypass", "https://api.buypass.com/acme/directory" },
 };
 
 struct options {
@@ -53,6 +52,7 @@ struct options {
 
 static void usage(int fd)
 {
+	/* Terse: every option, one line each; README.md explains them. */
 	static const char text[] =
 		"usage: picoacme issue -d NAME [-d NAME ...] [options]\n"
 		"       picoacme renew [NAME ...] [options]\n"
@@ -60,43 +60,30 @@ static void usage(int fd)
 		"       picoacme account [--email ADDR ...] [--deactivate] [--rollover] [options]\n"
 		"       picoacme account --persist-record NAME [--wildcard] [options]\n"
 		"       picoacme revoke NAME [--reason N] [options]\n"
-		"       picoacme --help | --version\n"
-		"\n"
-		"common options:\n"
-		"      --dir DIR            state directory (default " DEFAULT_DIR ")\n"
-		"      --run-dir DIR        volatile state: ARI checks, backoff (default " DEFAULT_RUN_DIR ")\n"
-		"      --server URL|NAME    ACME directory URL or letsencrypt (default), letsencrypt-staging,\n"
-		"                           zerossl, google, buypass (the last three need EAB)\n"
-		"      --ca FILE            PEM trust anchors for the CA connection\n"
-		"                           (default " DEFAULT_CA_FILE ")\n"
-		"      --email ADDR         contact address for a new account\n"
-		"      --agree-tos          agree to the CA's terms of service (new account)\n"
-		"      --eab-kid KID --eab-hmac-key KEY   external account binding (base64url key)\n"
-		"      --timeout SECONDS    limit for each HTTP request, connect to last byte (default 30)\n"
-		"      --syslog             also log to syslog\n"
-		"  -v, --verbose            also print HTTP status lines\n"
-		"\n"
-		"issue options (recorded for renewals):\n"
-		"  -d, --domain NAME        a name for the certificate (repeat; first is the main one):\n"
-		"                           a DNS name, *.NAME (dns-01/dns-persist-01) or an IP address\n"
-		"      --with-bare-domain   for each www.NAME also request NAME\n"
-		"      --key-type TYPE      ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
-		"      --http-listen ADDR:PORT  where the built-in http-01 responder listens\n"
-		"                           (default port 80 on every address)\n"
-		"      --webroot DIR        write challenge files under DIR/.well-known/acme-challenge\n"
-		"      --challenge TYPE     http-01 (default), tls-alpn-01, dns-01 (default for wildcards\n"
-		"                           and with --dns-hook), dns-persist-01\n"
-		"      --alpn-listen ADDR:PORT  where the tls-alpn-01 responder listens (default port 443)\n"
-		"      --dns-hook PROGRAM   dns-01: run as PROGRAM add|remove NAME TXT-NAME TXT-VALUE\n"
-		"      --dns-wait SECONDS   how long DNS records may take to appear (default 120)\n"
-		"      --profile NAME       ACME profile offered by the CA (e.g. tlsserver, shortlived)\n"
-		"      --hook PROGRAM       run after a new certificate is installed (no shell)\n"
-		"      --preferred-chain CN pick the alternate chain whose top issuer has this CN\n"
-		"      --days N             renew N days before expiry instead of automatically\n"
-		"      --force              issue or renew even when not due\n"
-		"\n"
-		"exit status: 0 a certificate was issued (or the command succeeded), 1 error,\n"
-		"2 nothing was due\n";
+				"options:\n"
+		" --dir DIR         (default " DEFAULT_DIR ")\n"
+		" --run-dir DIR     (default " DEFAULT_RUN_DIR ")\n"
+		" --server URL|NAME letsencrypt (default), letsencrypt-staging, zerossl, google\n"
+		" --ca FILE         (default " DEFAULT_CA_FILE ")\n"
+		" --email ADDR, --agree-tos    for a new account\n"
+		" --eab-kid KID --eab-hmac-key KEY   external account binding\n"
+		" --timeout SECONDS per HTTP request (default 30)\n"
+		" --syslog, -v\n"
+		"issue options, recorded for renewals:\n"
+		" -d NAME           DNS name, *.NAME or IP address (repeat; the first is the main one)\n"
+		" --with-bare-domain  for each www.NAME also NAME\n"
+		" --key-type TYPE   ec256 (default), ec384, rsa2048, rsa3072, rsa4096\n"
+		" --challenge TYPE  http-01 (default), tls-alpn-01, dns-01, dns-persist-01\n"
+		" --http-listen ADDR:PORT, --alpn-listen ADDR:PORT\n"
+		" --webroot DIR     http-01 by files in DIR\n"
+		" --dns-hook PROGRAM  dns-01: PROGRAM add|remove NAME TXT-NAME TXT-VALUE\n"
+		" --dns-wait SECONDS  (default 120)\n"
+		" --profile NAME, --preferred-chain CN, --days N\n"
+		" --hook PROGRAM    run as PROGRAM issued|renewed after an installation\n"
+		" --notify PROGRAM  run as PROGRAM issued|renewed|issue-failed|renew-failed\n"
+		" --publish PREFIX  keep PREFIX.crt .key .chain.crt .fullchain.crt .combined.crt\n"
+		" --force           even when not due\n"
+		"exit status: 0 issued (or done), 1 error, 2 nothing was due\n";
 
 	if (write(fd, text, sizeof text - 1) < 0)
 		return; /* nowhere left to report it */
@@ -206,11 +193,12 @@ static int choose_challenge(struct options *o)
 		return -1;
 	}
 	if (wildcard && strncmp(method, "dns-", 4) != 0) {
-		err("-d *.NAME: a wildcard is validated by dns-01 or dns-persist-01 only, not %s", method);
+		err("%s: a wildcard is validated by dns-01 or dns-persist-01 only, not %s", "-d *.NAME",
+		    method);
 		return -1;
 	}
 	if (ip && strncmp(method, "dns-", 4) == 0) {
-		err("-d: an IP address is validated by http-01 or tls-alpn-01 only, not %s", method);
+		err("%s: an IP address is validated by http-01 or tls-alpn-01 only, not %s", "-d", method);
 		return -1;
 	}
 	if ((s->http_listen[0] && strcmp(method, "http-01") != 0) ||
@@ -267,7 +255,8 @@ static const struct opt_def opt_defs[] = {
 	{ "rollover", 'r', 0 },	    { "reason", 'N', 1 },      { "verbose", 'v', 0 },
 	{ "help", 'h', 0 },	    { "challenge", 'g', 1 },   { "dns-hook", 'o', 1 },
 	{ "dns-wait", 'w', 1 },	    { "with-bare-domain", 'b', 0 }, { "persist-record", 'p', 1 },
-	{ "wildcard", 'z', 0 },	    { "alpn-listen", 'l', 1 },
+	{ "wildcard", 'z', 0 },	    { "alpn-listen", 'l', 1 },     { "notify", 'n', 1 },
+	{ "publish", 'u', 1 },
 };
 
 /* The definition for "--name" (name may end in "=value"): an exact match, else
@@ -416,10 +405,25 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 				return -1;
 			break;
 		case 'H':
-			if (copy_opt(s->hook, sizeof s->hook, "--hook", optarg) < 0)
+		case 'n':
+		case 'o': {
+			/* the programs run later: each must be there now */
+			char *dst = c == 'H' ? s->hook : c == 'n' ? s->notify : s->dns_hook, opt[24];
+
+			str_fmt(opt, sizeof opt, "--%s", def->name);
+			if (copy_opt(dst, STORE_MAX_PATH, opt, optarg) < 0)
 				return -1;
 			if (access(optarg, X_OK) < 0) {
-				err("--hook %s: not an executable file", optarg);
+				err("%s %s: not an executable file", opt, optarg);
+				return -1;
+			}
+			break;
+		}
+		case 'u':
+			if (optarg[0] != '/' || copy_opt(s->publish, sizeof s->publish, "--publish", optarg) < 0) {
+				if (optarg[0] != '/')
+					err("--publish %s: expected an absolute path prefix such as "
+					    "/etc/ssl/acme/NAME", optarg);
 				return -1;
 			}
 			break;
@@ -454,14 +458,6 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 			o->challenge = optarg;
 			break;
 		}
-		case 'o':
-			if (copy_opt(s->dns_hook, sizeof s->dns_hook, "--dns-hook", optarg) < 0)
-				return -1;
-			if (access(optarg, X_OK) < 0) {
-				err("--dns-hook %s: not an executable file", optarg);
-				return -1;
-			}
-			break;
 		case 'w':
 			if (parse_int("--dns-wait", optarg, 1, 3600, &s->dns_wait) < 0)
 				return -1;

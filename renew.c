@@ -245,6 +245,14 @@ static void record_result(struct run *r, const struct cert_settings *s, const st
 	renew_state_save(r->o->run_dir, s->names[0], st);
 }
 
+/* Nothing due: only the published links are checked (and mended). */
+static int nothing_due(const struct run *r, const struct cert_settings *s)
+{
+	if (s->publish[0] && store_publish(r->o->dir, s->names[0], s->publish) < 0)
+		return EXIT_ERROR;
+	return EXIT_NOTHING_DUE;
+}
+
 static int renew_one(struct run *r, const char *name, int64_t now)
 {
 	static struct cert_settings s;
@@ -273,7 +281,7 @@ static int renew_one(struct run *r, const char *name, int64_t now)
 			time_format(due_offline(&s, &in, &st), t, sizeof t);
 			msg("%s: not due (renew from %s)", name, t);
 		}
-		return EXIT_NOTHING_DUE;
+		return nothing_due(r, &s);
 	}
 	msg("%s: renewing", name);
 	ok = run_issue(r, &s, in.present && in.has_ari_id && st.ari == 1 ? in.ari_id : NULL,
@@ -350,7 +358,7 @@ int issue_one(struct run *r, const struct cert_settings *s)
 		if (due == NOT_DUE) {
 			msg("%s: an identical certificate is installed and not due (--force to "
 			    "issue anyway)", s->names[0]);
-			return EXIT_NOTHING_DUE;
+			return nothing_due(r, s);
 		}
 	}
 	ok = run_issue(r, s, same && in.has_ari_id && st.ari == 1 ? in.ari_id : NULL,

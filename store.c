@@ -270,6 +270,59 @@ static int list_entry(int dfd, const char *name, void *ctx)
 	return 0;
 }
 
+int store_publish(const char *dir, const char *name, const char *prefix)
+{
+	static const char *const links[][2] = { { ".crt", "cert.pem" },
+						{ ".key", "key.pem" },
+						{ ".fullchain.crt", "fullchain.pem" },
+						{ ".chain.crt", "chain.pem" },
+						{ ".combined.crt", "combined.pem" } };
+	char base[STORE_MAX_PATH], target[STORE_MAX_PATH], link[STORE_MAX_PATH];
+	char tmp[STORE_MAX_PATH + 16], have[STORE_MAX_PATH];
+	int changed = 0, ret = -1;
+	size_t n = 0;
+
+	/* The links must work from any directory: an absolute target. */
+	if (dir[0] != '/') {
+		if (getcwd(base, sizeof base) == NULL) {
+			err("%s: cannot find the current directory: %s", dir, strerror(errno));
+			goto out;
+		}
+		n = strlen(base);
+	}
+	if ((size_t)str_fmt(base + n, sizeof base - n, "%s%s/%s", n ? "/" : "", dir, name) >=
+	    sizeof base - n)
+		goto too_long;
+	for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
+		ssize_t hl;
+
+		if ((size_t)str_fmt(target, sizeof target, "%s/%s", base, links[i][1]) >= sizeof target ||
+		    (size_t)str_fmt(link, sizeof link, "%s%s", prefix, links[i][0]) >= sizeof link ||
+		    (size_t)str_fmt(tmp, sizeof tmp, "%s.picoacme-new", link) >= sizeof tmp)
+			goto too_long;
+		hl = readlink(link, have, sizeof have - 1);
+		if (hl > 0 && (size_t)hl == strlen(target) && memcmp(have, target, (size_t)hl) == 0)
+			continue;
+		unlink(tmp);
+		if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
+			err("%s: cannot publish the certificate: %s", link, strerror(errno));
+			unlink(tmp);
+			goto out;
+		}
+		changed = 1;
+	}
+	if (changed && fsync_dir_of(link) < 0) {
+		err("%s: cannot make the published links durable: %s", link, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+	goto out;
+too_long:
+	err("--publish %s: path too long", prefix);
+out:
+	return ret;
+}
+
 int store_each_cert(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
 {
 	struct cert_list l = { fn, ctx, 0 };
@@ -361,6 +414,7 @@ int store_install(const char *dir, const char *name, const struct cert_files *f)
 		{ "chain.pem", f->fullchain + leaf_len, full_len - leaf_len, 0644 },
 		{ "fullchain.pem", f->fullchain, full_len, 0644 },
 		{ "settings", f->settings, strlen(f->settings), 0600 },
+		{ "combined.pem", f->combined, f->combined ? strlen(f->combined) : 0, 0600 },
 	};
 
 	old[0] = gen[0] = '\0';
@@ -399,6 +453,8 @@ int store_install(const char *dir, const char *name, const struct cert_files *f)
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		if (files[i].data == NULL)
+			continue;
 		if (store_path(file, sizeof file, gen, files[i].name) < 0)
 			goto too_long;
 		if (store_write(file, files[i].data, files[i].len, files[i].mode) < 0)
@@ -689,6 +745,8 @@ static const struct field {
 	F("email", email),
 	F("profile", profile),
 	F("hook", hook),
+	F("notify", notify),
+	F("publish", publish),
 	F("preferred_chain", preferred_chain),
 #undef F
 };

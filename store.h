@@ -5,6 +5,7 @@
  *   <dir>/accounts/<ca-id>/url       account URL
  *   <dir>/<name>  -> .<name>.g<N>    symlink to the current generation
  *   <dir>/.<name>.g<N>/{key.pem,cert.pem,chain.pem,fullchain.pem,settings}
+ *                      and combined.pem (fullchain then key) when published
  * A new certificate and key are written into a fresh generation directory
  * and published by renaming one symlink, so readers and crashes see either
  * the old pair or the new pair, never a mix. Every file is written to a
@@ -38,6 +39,8 @@ struct cert_settings {
 	char email[256];
 	char profile[64];
 	char hook[STORE_MAX_PATH];
+	char notify[STORE_MAX_PATH];  /* run with the outcome of every attempt */
+	char publish[STORE_MAX_PATH]; /* prefix of the published links, or "" */
 	char preferred_chain[128];
 	int days; /* renew this many days before expiry; 0 = automatic */
 };
@@ -92,11 +95,20 @@ struct cert_files {
 	const char *fullchain; /* leaf PEM then issuer chain PEM: fullchain.pem */
 	size_t leaf_len;       /* its first leaf_len bytes are cert.pem, the rest chain.pem */
 	const char *settings;  /* flat key=value lines */
+	const char *combined;  /* fullchain then key (secret): combined.pem, or NULL */
 };
 
 /* Publishes a new generation for <dir>/<name> as described above and removes
  * the previous generation. 0, or -1 with an error (the old files stay). */
 int store_install(const char *dir, const char *name, const struct cert_files *f);
+
+/* Makes prefix.crt, .key, .fullchain.crt, .chain.crt and .combined.crt
+ * symlinks to cert.pem, key.pem, fullchain.pem, chain.pem and combined.pem
+ * under <dir>/<name> (absolute), so that all five follow the store's one
+ * atomic switch to a new generation. Links already right are left alone
+ * (a run with nothing to do writes nothing); a wrong one is replaced
+ * atomically. 0, or -1 with an error naming the link. */
+int store_publish(const char *dir, const char *name, const char *prefix);
 
 /* Calls fn for each certificate (NAME -> .NAME.gN link) in dir. Returns
  * how many, 0 when dir does not exist, or -1 with an error. */

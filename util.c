@@ -306,6 +306,15 @@ void err(const char *fmt, ...)
 	va_end(ap);
 }
 
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline(LOG_WARNING, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
 void crit(const char *fmt, ...)
 {
 	va_list ap;

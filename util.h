@@ -19,6 +19,8 @@ void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* One error line to stderr ("picoacme: error: ..."). */
 void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Something went wrong that did not stop the run ("picoacme: warning: ..."). */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* An error that needs a person soon (syslog LOG_CRIT): a certificate close
  * to expiry that could not be renewed. */
 void crit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

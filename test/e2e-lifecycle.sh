@@ -154,9 +154,61 @@ EOF
 	local rc=$?
 	cat "$TMP/err"
 	[ $rc = 0 ] || fail "exit $rc"
-	grep -q 'hook .* failed (status 3); the new certificate stays installed' "$TMP/err" || fail "hook failure not reported"
+	grep -q 'warning: .*hook.sh renewed: exit status 3; the new certificate stays installed' "$TMP/err" ||
+		fail "hook failure not reported"
+	! grep -q 'error:' "$TMP/err" || fail "an error line with exit 0"
 	[ "$old" != "$(serial "$D/hook.example.test/cert.pem")" ] || fail "certificate not renewed"
 	grep -qx "PICOACME_EVENT=renewed" "$TMP/hook.env" || fail "wrong event"
+}
+
+# --publish and --notify (what the OpenWrt hook uses): five links that
+# follow the store's one switch, an event for every attempt, nothing written
+# and no event when nothing is due, a missing link mended.
+t_publish_notify() {
+	local P=$TMP/pub before after serial1 f
+	mkdir -p "$P"
+	printf '#!/bin/sh\necho "$1 $PICOACME_DOMAIN" >>"%s"\n' "$TMP/events" >"$TMP/notify.sh"
+	chmod +x "$TMP/notify.sh"
+	: >"$TMP/events"
+	pico issue -d pub.example.test --publish "$P/pub.example.test" --notify "$TMP/notify.sh" \
+		--http-listen $LISTEN 2>"$TMP/err" || { cat "$TMP/err"; fail "issue"; }
+	[ "$(cat "$TMP/events")" = "issued pub.example.test" ] || fail "events: $(cat "$TMP/events")"
+	for f in crt:cert.pem key:key.pem fullchain.crt:fullchain.pem chain.crt:chain.pem combined.crt:combined.pem; do
+		[ "$(readlink "$P/pub.example.test.${f%%:*}")" = "$D/pub.example.test/${f#*:}" ] ||
+			fail "$f: $(readlink "$P/pub.example.test.${f%%:*}")"
+	done
+	cmp -s "$P/pub.example.test.combined.crt" <(cat "$P/pub.example.test.fullchain.crt" "$P/pub.example.test.key") ||
+		fail "combined is not fullchain then key"
+	[ "$(stat -L -c %a "$P/pub.example.test.combined.crt")" = 600 ] || fail "combined not 0600"
+	grep -qx "publish=$P/pub.example.test" "$D/pub.example.test/settings" || fail "publish not recorded"
+	grep -qx "notify=$TMP/notify.sh" "$D/pub.example.test/settings" || fail "notify not recorded"
+	# Nothing due: exit 2, no event, nothing written (links and files alike).
+	before=$(tree_state "$P"; tree_state "$D")
+	pico renew pub.example.test 2>"$TMP/err"
+	[ $? = 2 ] || { cat "$TMP/err"; fail "renew not due: exit"; }
+	[ "$before" = "$(tree_state "$P"; tree_state "$D")" ] || fail "a run with nothing due wrote"
+	[ "$(wc -l <"$TMP/events")" = 1 ] || fail "an event when nothing was due"
+	# A lost link is mended by the next run, without an event.
+	rm "$P/pub.example.test.chain.crt"
+	pico renew pub.example.test >/dev/null 2>&1
+	[ "$(readlink "$P/pub.example.test.chain.crt")" = "$D/pub.example.test/chain.pem" ] || fail "link not mended"
+	# A forced renewal: the same links show the new pair, all together.
+	serial1=$(serial "$P/pub.example.test.crt")
+	pico renew --force pub.example.test 2>"$TMP/err" || { cat "$TMP/err"; fail "renew --force"; }
+	[ "$(tail -1 "$TMP/events")" = "renewed pub.example.test" ] || fail "no renewed event"
+	[ "$serial1" != "$(serial "$P/pub.example.test.crt")" ] || fail "links still show the old certificate"
+	[ "$(openssl pkey -in "$P/pub.example.test.key" -pubout)" = \
+		"$(openssl x509 -in "$P/pub.example.test.crt" -noout -pubkey)" ] ||
+		fail "published key does not match the published certificate"
+	cmp -s "$P/pub.example.test.fullchain.crt" <(cat "$P/pub.example.test.crt" "$P/pub.example.test.chain.crt") ||
+		fail "fullchain is not cert then chain"
+	# A failed attempt: renew-failed, the published pair untouched.
+	after=$(tree_state "$P"; readlink "$D/pub.example.test")
+	"$BIN" issue -d pub.example.test --publish "$P/pub.example.test" --notify "$TMP/notify.sh" \
+		--http-listen $LISTEN --dir "$D" --run-dir "$RUN" --ca "$PEB/ca.pem" \
+		--server https://127.0.0.1:9/dir 2>"$TMP/err" && fail "issue against a dead CA succeeded"
+	[ "$(tail -1 "$TMP/events")" = "renew-failed pub.example.test" ] || fail "no renew-failed event"
+	[ "$after" = "$(tree_state "$P"; readlink "$D/pub.example.test")" ] || fail "published pair changed"
 }
 
 t_failure_backoff() {
@@ -294,7 +346,7 @@ t_changed_settings_reissue() {
 t_short_names() {
 	# No network at all: the error names the URL the short name stands for.
 	for pair in zerossl=https://acme.zerossl.com/v2/DV90 google=https://dv.acme-v02.api.pki.goog/directory \
-		buypass=https://api.buypass.com/acme/directory letsencrypt-staging=https://acme-staging-v02.api.letsencrypt.org/directory; do
+		letsencrypt-staging=https://acme-staging-v02.api.letsencrypt.org/directory; do
 		unshare -n "$BIN" account --server "${pair%%=*}" --dir "$TMP/short" --run-dir "$RUN" 2>"$TMP/err" &&
 			fail "${pair%%=*} succeeded offline"
 		cat "$TMP/err"
@@ -369,6 +421,7 @@ run "ARI window reached: renewed with replaces" t_renew_ari_due_with_replaces
 run "--days overrides the automatic rule" t_lifetime_third_without_ari_days
 run "preferred alternate chain" t_alternate_chain
 run "hook environment, failing hook keeps the certificate" t_hook
+run "--publish links and --notify events" t_publish_notify
 run "failed renewal: backoff, state in --run-dir, critical near expiry" t_failure_backoff
 run "status --json" t_status_json
 run "account contacts update" t_account_contacts

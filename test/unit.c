@@ -822,7 +822,7 @@ static void test_store(void)
 	char dir[256], path[512], buf[64], link[512];
 	struct stat st;
 	size_t len;
-	struct cert_files f1 = { "K1", "C1H1", 2, "S1" }, f2 = { "K2", "C2H2", 2, "S2" };
+	struct cert_files f1 = { "K1", "C1H1", 2, "S1", NULL }, f2 = { "K2", "C2H2", 2, "S2", NULL };
 
 	snprintf(dir, sizeof dir, "%s/store", tmpdir);
 	run_cmd("rm -rf test/tmp/unit/store");
