@@ -27,7 +27,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 # Debian packages each target needs.
 BUILD_PKGS := gcc make libbearssl-dev libjsmn-dev
-TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 curl dpkg-dev strace procps
+TEST_PKGS  := $(BUILD_PKGS) pebble openssl ca-certificates python3 curl dpkg-dev strace procps busybox
 STATIC_PKGS := musl-tools dpkg-dev
 
 .PHONY: all static test unit e2e demo deps deps-test deps-static deps-fuzz lint clean bench fuzz cross
@@ -242,6 +242,8 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--std=c11 --inline-suppr -D_GNU_SOURCE --suppress=missingIncludeSystem $(SRCS) $(MAIN)
 	clang-tidy --quiet $(SRCS) $(MAIN) -- $(WARN) $(DEFS) 2>/dev/null
+	shellcheck -s sh openwrt/files/hook openwrt/files/picoacme-dnsapi openwrt/files/ntp-hotplug \
+		test/dns-hook.sh test/openwrt/dns_pebble.sh
 
 clean:
 	rm -rf $(BUILD) picoacme picoacme-static picoacme-mips picoacme-mipsel picoacme-arm test/tmp

@@ -54,6 +54,8 @@ suite "challenge methods against Pebble 2.10 from sid (ASan+UBSan binary)" \
 	test/e2e-challenges.sh build/picoacme-test
 suite "store and responder faults against Pebble (ASan+UBSan binary)" \
 	test/e2e-faults.sh build/picoacme-test
+suite "OpenWrt package: acme-common's hook contract under busybox sh (ASan+UBSan binary)" \
+	test/e2e-openwrt.sh build/picoacme-test
 # Big-endian MIPS, like many routers: unit tests under qemu-user, whenever
 # the cross compiler is installed (.ci/run installs it).
 if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; then
