@@ -230,6 +230,34 @@ t_responder_flood() {
 	pair_ok "$D" g1.example.test
 }
 
+# Hostile requests to the responder while the CA validates (the challenge
+# POST is held back 3 s): traversal, an oversized request line, a wrong
+# Host, a POST and a TLS ClientHello get 4xx or a closed connection and no
+# file content; the responder stays up and the CA's validation succeeds.
+t_responder_abuse() {
+	local rc pid ab
+	: >"$TMP/hold.log"
+	COUNT_LOG=$TMP/hold.log HOLD=3 python3 test/tls_server.py hold 14446 "$PEB/cert.pem" "$PEB/key.pem" 14000 \
+		>"$TMP/tls-hold.log" 2>&1 &
+	local srv=$!
+	BGPIDS=$srv
+	wait_port 14446
+	"$BIN" issue -d ab.example.test --dir "$D" --agree-tos --server https://localhost:14446/dir \
+		--ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN 2>"$TMP/err" &
+	pid=$!
+	for _ in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
+	python3 test/abuse.py 5002 >"$TMP/abuse.log" 2>&1
+	ab=$?
+	wait $pid
+	rc=$?
+	kill $srv 2>/dev/null
+	cat "$TMP/abuse.log" "$TMP/err"
+	[ $ab = 0 ] || fail "the responder answered a hostile request with content"
+	[ "$(grep -c ': HTTP/1.1 4\|: (closed)\|<' "$TMP/abuse.log")" = 7 ] || fail "not every probe was answered or refused"
+	[ $rc = 0 ] || fail "validation failed after the probes"
+	pair_ok "$D" ab.example.test
+}
+
 # The responder process dies while the CA validates: the run ends at once
 # with a clear error, not after the CA's own timeout. A proxy holds the
 # challenge POST back while the test kills the responder.
@@ -269,5 +297,6 @@ run "a full disk: one clear error, the published pair intact" t_disk_full
 run "three runs at once: they wait for each other" t_concurrent
 run "the hook inherits no descriptors of the run" t_hook_descriptors
 run "idle and slowloris floods during validation" t_responder_flood
+run "hostile requests to the responder during validation" t_responder_abuse
 run "the responder dies during validation: a clear error at once" t_responder_dies
 summary faults

@@ -24,8 +24,15 @@ if ! test/fetch-sid.sh build pebble >"$TMP/fetch.log" 2>&1; then
 fi
 export PEBBLE_BIN=$PWD/build/pebble-sid/usr/bin/pebble
 export PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=0
-test/pebble.sh start "$PEB" || { echo "openwrt: 0 passed, 1 failed"; exit 1; }
-trap 'web_stop; test/pebble.sh stop "$PEB"' EXIT
+PROFILES='"profiles": {"default": {"description": "classic", "validityPeriod": 7776000},
+    "shortlived": {"description": "six days", "validityPeriod": 518400}}'
+EABPEB=$TMP/pebble-eab
+EAB_KEY=zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W
+test/pebble.sh start "$PEB" "$PROFILES" || { echo "openwrt: 0 passed, 1 failed"; exit 1; }
+CHALLTESTSRV=0 PEBBLE_PORT=14100 MGMT_PORT=15100 test/pebble.sh start "$EABPEB" \
+	"\"externalAccountBindingRequired\": true, \"externalAccountMACKeys\": {\"kid-1\": \"$EAB_KEY\"}" ||
+	{ test/pebble.sh stop "$PEB"; echo "openwrt: 0 passed, 1 failed"; exit 1; }
+trap 'web_stop; test/pebble.sh stop "$PEB"; test/pebble.sh stop "$EABPEB"' EXIT
 SERVER=$(cat "$PEB/directory")
 printf 'nameserver 127.0.0.1\n' >"$TMP/resolv.conf"
 
@@ -38,7 +45,7 @@ new_root() {
 		"$R/var/run/acme/challenge"
 	cp openwrt/files/picoacme-dnsapi "$R/usr/lib/acme/"
 	cp test/openwrt/dns_pebble.sh "$R/usr/lib/acme/client/dnsapi/"
-	cat /etc/ssl/certs/ca-certificates.crt "$PEB/ca.pem" >"$R/etc/ssl/certs/ca-certificates.crt"
+	cat /etc/ssl/certs/ca-certificates.crt "$PEB/ca.pem" "$EABPEB/ca.pem" >"$R/etc/ssl/certs/ca-certificates.crt"
 	ln -s "$BIN" "$R/bin/picoacme"
 	# functions.sh as acme-common defines it: log, add_nft_rule, del_nft_rule
 	cat >"$R/usr/lib/acme/functions.sh" <<'EOF'
@@ -73,10 +80,11 @@ EOF
 
 # hook_get MAIN "DOMAINS" METHOD [VAR=VALUE ...]: one "hook get" as procd
 # starts it; VAR=VALUE replace acme-common's defaults or add credentials.
+# $WRAP (unshare -n) runs it without a network.
 hook_get() {
 	local main=$1 domains=$2 method=$3
 	shift 3
-	(cd / && env -i PATH="$R/bin:/usr/sbin:/usr/bin:/sbin:/bin" IPKG_INSTROOT="$R" \
+	(cd / && ${WRAP:-} env -i PATH="$R/bin:/usr/sbin:/usr/bin:/sbin:/bin" IPKG_INSTROOT="$R" \
 		PICOACME_TEST_RESOLV_CONF="$TMP/resolv.conf" PICOACME_TEST_DNS_PORT=8053 \
 		CHALLENGE_DIR="$R/var/run/acme/challenge" CERT_DIR="$R/etc/ssl/acme" state_dir="$R/etc/acme" \
 		account_email=admin@example.org debug=0 dns= validation_method="$method" listen_port= \
@@ -98,10 +106,11 @@ web_stop() {
 	for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/5002) 2>/dev/null || return 0; sleep 0.1; done
 }
 
-# published MAIN: the five files under CERT_DIR form a valid, matching set
+# published MAIN [MGMT-PORT]: the five files under CERT_DIR form a valid,
+# matching set (issued by the Pebble with that management port)
 published() {
 	local c=$R/etc/ssl/acme/$1
-	openssl verify -CAfile <(curl -sfk https://127.0.0.1:15000/roots/0) -untrusted "$c.chain.crt" "$c.crt" >/dev/null ||
+	openssl verify -CAfile <(curl -sfk "https://127.0.0.1:${2:-15000}/roots/0") -untrusted "$c.chain.crt" "$c.crt" >/dev/null ||
 		fail "$1: chain does not verify"
 	[ "$(openssl pkey -in "$c.key" -pubout)" = "$(openssl x509 -in "$c.crt" -noout -pubkey)" ] ||
 		fail "$1: key does not match"
@@ -188,6 +197,58 @@ t_dns_provider() {
 		fail "clear-txt"
 }
 
+t_profile_debug() {
+	local c=$R/etc/ssl/acme/p.example.test.crt
+	hook_get p.example.test p.example.test standalone listen_port=5002 cert_profile=shortlived debug=1 \
+		2>"$TMP/err" || { cat "$TMP/err"; fail "hook get: exit"; }
+	grep -qx 'profile=shortlived' "$R/etc/acme/p.example.test/settings" || fail "profile not recorded"
+	[ $(($(date -d "$(openssl x509 -in "$c" -noout -enddate | cut -d= -f2)" +%s) - $(date +%s))) -lt 604800 ] ||
+		fail "not a short-lived certificate"
+	grep -q 'HTTP requests over 1 TCP connection' "$TMP/err" || fail "debug=1 is not -v"
+}
+
+t_eab_credentials() {
+	hook_get e.example.test e.example.test standalone listen_port=5002 \
+		acme_server=https://localhost:14100/dir EAB_KID=kid-1 EAB_HMAC_KEY=$EAB_KEY 2>"$TMP/err" ||
+		{ cat "$TMP/err"; fail "hook get with EAB credentials: exit"; }
+	published e.example.test 15100
+}
+
+t_server_names_offline() {
+	local pair
+	for pair in letsencrypt_test=https://acme-staging-v02.api.letsencrypt.org/directory \
+		googletest=https://dv.acme-v02.test-api.pki.goog/directory \
+		actalis=https://acme-api.actalis.com/acme/directory zerossl=https://acme.zerossl.com/v2/DV90; do
+		WRAP="unshare -n" hook_get o.example.test o.example.test webroot acme_server="${pair%%=*}" \
+			2>"$TMP/err" && fail "${pair%%=*} succeeded offline"
+		grep -q "${pair#*=}" "$TMP/err" || { cat "$TMP/err"; fail "${pair%%=*} is not ${pair#*=}"; }
+	done
+	WRAP="unshare -n" hook_get o.example.test o.example.test webroot acme_server= staging=1 2>"$TMP/err" &&
+		fail "staging succeeded offline"
+	grep -q https://acme-staging-v02.api.letsencrypt.org/directory "$TMP/err" || fail "staging=1 is not staging"
+	[ ! -e "$R/etc/acme/o.example.test" ] || fail "something was installed"
+}
+
+# acme.sh's aliases: the user's CNAME from _acme-challenge.NAME leads to
+# _acme-challenge.<calias> (challenge alias) or to <dalias> itself (domain
+# alias), where the provider script sets the record.
+t_dns_aliases() {
+	local conf=$R/var/run/acme/picoacme/dnsapi-dns_pebble.conf
+	curl -sf -d '{"host":"_acme-challenge.ca.example.test.","target":"_acme-challenge.alias.example.net."}' \
+		http://127.0.0.1:8055/set-cname >/dev/null || fail "set-cname"
+	hook_get ca.example.test ca.example.test dns dns=dns_pebble dns_wait=30 calias=alias.example.net \
+		PEBBLE_API=http://127.0.0.1:8055 2>"$TMP/err" || { cat "$TMP/err"; fail "calias: exit"; }
+	published ca.example.test
+	grep -qx 'PEBBLE_LAST=_acme-challenge.alias.example.net' "$conf" || fail "calias: $(cat "$conf")"
+	curl -sf -d '{"host":"_acme-challenge.da.example.test.","target":"da.alias.example.net."}' \
+		http://127.0.0.1:8055/set-cname >/dev/null || fail "set-cname"
+	hook_get da.example.test da.example.test dns dns=dns_pebble dns_wait=30 dalias=da.alias.example.net \
+		PEBBLE_API=http://127.0.0.1:8055 2>"$TMP/err" || { cat "$TMP/err"; fail "dalias: exit"; }
+	published da.example.test
+	grep -qx 'PEBBLE_LAST=da.alias.example.net' "$conf" || fail "dalias: $(cat "$conf")"
+	[ "$(stat -c %a "$conf")" = 600 ] || fail "saved settings readable by others"
+}
+
 t_issue_failed() {
 	hook_get f.example.test f.example.test carrier-pigeon && fail "an unknown method succeeded"
 	[ "$(tail -1 "$R/notify.log")" = "issue-failed f.example.test" ] || fail "events: $(cat "$R/notify.log")"
@@ -259,6 +320,10 @@ run "failure: renew-failed, old files intact" t_failure_keeps_files
 run "standalone on listen_port, nft rule added and removed, ec384" t_standalone_ec384
 run "alpn on listen_port, rsa2048" t_alpn_rsa2048
 run "dns through an acme.sh-style provider script" t_dns_provider
+run "dns challenge and domain aliases (calias, dalias)" t_dns_aliases
+run "cert_profile and debug" t_profile_debug
+run "EAB through credentials" t_eab_credentials
+run "staging and acme.sh's CA short names" t_server_names_offline
 run "unsupported method: issue-failed" t_issue_failed
 run "three certificates at once on a fresh state dir" t_three_at_once
 run "ntp hotplug: one renewal at the first sync" t_ntp_hotplug
