@@ -139,6 +139,13 @@ t_nothing_due() {
 	[ "$before" = "$(tree_state "$R/etc"; tree_state "$R/var/run/acme/challenge")" ] ||
 		fail "a run with nothing due wrote"
 	[ "$(wc -l <"$R/notify.log")" = 1 ] || fail "an event: $(cat "$R/notify.log")"
+	# That run may have asked the CA's ARI when to renew (once, noted under
+	# /var/run); the next one needs no network at all and writes nothing.
+	before=$(tree_state "$R/etc"; tree_state "$R/var/run/acme")
+	WRAP="unshare -n" hook_get w.example.test "w.example.test www.w.example.test" webroot 2>"$TMP/err" ||
+		{ cat "$TMP/err"; fail "a run with nothing due wanted the network: exit $?"; }
+	[ "$before" = "$(tree_state "$R/etc"; tree_state "$R/var/run/acme")" ] || fail "the offline run wrote"
+	[ "$(wc -l <"$R/notify.log")" = 1 ] || fail "an event: $(cat "$R/notify.log")"
 }
 
 t_forced_renewal() {
@@ -173,6 +180,16 @@ t_standalone_ec384() {
 	grep -q 'insert rule inet fw4 input tcp dport 5002 counter accept comment "ACME s.example.test"' "$R/nft.log" &&
 		grep -q 'delete rule inet fw4 input handle 42' "$R/nft.log" || fail "nft: $(cat "$R/nft.log")"
 	[ "$(tail -1 "$R/notify.log")" = "issued s.example.test" ] || fail "events"
+}
+
+# A failing run with a listener: the firewall rule is removed all the same.
+t_standalone_failure() {
+	: >"$R/nft.log"
+	hook_get sf.example.test sf.example.test standalone listen_port=5002 \
+		acme_server=https://127.0.0.1:9/dir && fail "succeeded against a dead CA"
+	grep -q 'insert rule inet fw4 input tcp dport 5002' "$R/nft.log" &&
+		grep -q 'delete rule inet fw4 input handle 42' "$R/nft.log" || fail "nft: $(cat "$R/nft.log")"
+	[ "$(tail -1 "$R/notify.log")" = "issue-failed sf.example.test" ] || fail "events: $(cat "$R/notify.log")"
 }
 
 t_alpn_rsa2048() {
@@ -318,6 +335,7 @@ run "nothing due: no event, nothing written" t_nothing_due
 run "forced renewal: renewed, files switched together" t_forced_renewal
 run "failure: renew-failed, old files intact" t_failure_keeps_files
 run "standalone on listen_port, nft rule added and removed, ec384" t_standalone_ec384
+run "standalone failure: the nft rule is removed all the same" t_standalone_failure
 run "alpn on listen_port, rsa2048" t_alpn_rsa2048
 run "dns through an acme.sh-style provider script" t_dns_provider
 run "dns challenge and domain aliases (calias, dalias)" t_dns_aliases
