@@ -335,8 +335,8 @@ int acme_account(struct acme *a, const struct key *k, const char *kid,
 			return -1;
 		}
 	} else if (agree_tos && a->dir.eab_required) {
-		err("%s requires external account binding: pass --eab-kid and --eab-hmac-key "
-		    "from your CA account", a->dir.new_account);
+		err("%s requires external account binding: pass --eab-kid and --eab-hmac-key",
+		    a->dir.new_account);
 		return -1;
 	}
 	jw_init(&w, a->payload, ACME_MAX_JWS);
@@ -368,8 +368,8 @@ int acme_account(struct acme *a, const struct key *k, const char *kid,
 		  agree_tos ? NULL : ERR_PREFIX "accountDoesNotExist");
 	if (rc == -2) {
 		sanitize(tos, sizeof tos, a->dir.terms_of_service, HTTP_MAX_URL);
-		err("no account for this key at %s: read the terms of service%s%s and pass "
-		    "--agree-tos to create one", a->dir.new_account, tos[0] ? " at " : "", tos);
+		err("no account for %s in %s: read the terms of service%s%s and pass --agree-tos "
+		    "to create one", "this key", a->dir.new_account, tos[0] ? " at " : "", tos);
 		return -1;
 	}
 	if (rc < 0)
@@ -659,15 +659,38 @@ OWN_FRAME static int prepare_authz(struct acme *a, struct authz *az, size_t n, s
 	return 0;
 }
 
+/* After a POST answered with the problem it tolerated: the CA may have
+ * acted on an earlier copy whose answer was lost with the connection (the
+ * copy sent again then meets a challenge or order that moved on). Re-reads
+ * url and goes on when the order is processing or valid, or the challenge
+ * no longer pending; else that problem is the error. 0 or -1. */
+static int reread_after(struct acme *a, const char *post_url, const char *url, int order)
+{
+	char line[PROBLEM_LINE_MAX];
+
+	acme_problem_line(a->resp.body, a->resp.body_len, line, sizeof line);
+	if (post(a, url, NULL, 0, NULL, NULL) < 0 || parse_body(a, url) < 0)
+		return -1;
+	if (order ? status_is(a, "processing") || status_is(a, "valid") : !status_is(a, "pending"))
+		return 0;
+	str_copy(a->last_error, sizeof a->last_error, line);
+	err("%s: %s", post_url, line);
+	return -1;
+}
+
 /* Tells the CA every answer is ready; a challenge that is already invalid
  * in the response ends it. 0 or -1. */
 static int respond_challenges(struct acme *a, struct authz *az, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		int rc;
+
 		if (az[i].challenge == NULL)
 			continue;
-		if (post(a, az[i].challenge, "{}", 0, NULL, NULL) < 0 ||
-		    parse_body(a, az[i].challenge) < 0)
+		rc = post(a, az[i].challenge, "{}", 0, NULL, ERR_PREFIX "malformed");
+		if (rc == -2)
+			rc = reread_after(a, az[i].challenge, az[i].challenge, 0);
+		if (rc < 0 || parse_body(a, az[i].challenge) < 0)
 			return -1;
 		if (status_is(a, "invalid")) {
 			report_invalid(a, az[i].ident, 0);
@@ -725,7 +748,7 @@ OWN_FRAME static int finalize(struct acme *a, const char *order_url, const char 
 	unsigned char *csr = malloc(ACME_MAX_CSR);
 	char *b64 = NULL;
 	struct jw w;
-	int len, ret = -1;
+	int len, rc, ret = -1;
 
 	if (csr == NULL || (b64 = malloc(ACME_MAX_CSR * 4 / 3 + 4)) == NULL) {
 		err("out of memory");
@@ -744,7 +767,10 @@ OWN_FRAME static int finalize(struct acme *a, const char *order_url, const char 
 	if (jw_finish(&w) < 0)
 		goto out;
 	msg("finalizing");
-	if (post(a, finalize_url, a->payload, 0, NULL, NULL) < 0 || parse_body(a, finalize_url) < 0)
+	rc = post(a, finalize_url, a->payload, 0, NULL, ERR_PREFIX "orderNotReady");
+	if (rc == -2)
+		rc = reread_after(a, finalize_url, order_url, 1);
+	if (rc < 0 || parse_body(a, finalize_url) < 0)
 		goto out;
 	if (status_is(a, "processing") && poll_order(a, order_url, "processing", NULL, 0, NULL) < 0)
 		goto out;

@@ -65,9 +65,9 @@ static void usage(int fd)
 		" --run-dir DIR     (default " DEFAULT_RUN_DIR ")\n"
 		" --server URL|NAME letsencrypt (default), letsencrypt-staging, zerossl, google\n"
 		" --ca FILE         (default " DEFAULT_CA_FILE ")\n"
-		" --email ADDR, --agree-tos    for a new account\n"
-		" --eab-kid KID --eab-hmac-key KEY   external account binding\n"
-		" --timeout SECONDS per HTTP request (default 30)\n"
+		" --email ADDR, --agree-tos  (a new account)\n"
+		" --eab-kid KID --eab-hmac-key KEY\n"
+		" --timeout SECONDS (default 30)\n"
 		" --syslog, -v\n"
 		"issue options, recorded for renewals:\n"
 		" -d NAME           DNS name, *.NAME or IP address (repeat; the first is the main one)\n"
@@ -76,11 +76,11 @@ static void usage(int fd)
 		" --challenge TYPE  http-01 (default), tls-alpn-01, dns-01, dns-persist-01\n"
 		" --http-listen ADDR:PORT, --alpn-listen ADDR:PORT\n"
 		" --webroot DIR     http-01 by files in DIR\n"
-		" --dns-hook PROGRAM  dns-01: PROGRAM add|remove NAME TXT-NAME TXT-VALUE\n"
+		" --dns-hook PROGRAM  PROGRAM add|remove NAME TXT-NAME TXT-VALUE\n"
 		" --dns-wait SECONDS  (default 120)\n"
 		" --profile NAME, --preferred-chain CN, --days N\n"
-		" --hook PROGRAM    run as PROGRAM issued|renewed after an installation\n"
-		" --notify PROGRAM  run as PROGRAM issued|renewed|issue-failed|renew-failed\n"
+		" --hook PROGRAM    PROGRAM issued|renewed\n"
+		" --notify PROGRAM  PROGRAM issued|renewed|issue-failed|renew-failed\n"
 		" --publish PREFIX  keep PREFIX.crt .key .chain.crt .fullchain.crt .combined.crt\n"
 		" --force           even when not due\n"
 		"exit status: 0 issued (or done), 1 error, 2 nothing was due\n";
@@ -422,8 +422,7 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 		case 'u':
 			if (optarg[0] != '/' || copy_opt(s->publish, sizeof s->publish, "--publish", optarg) < 0) {
 				if (optarg[0] != '/')
-					err("--publish %s: expected an absolute path prefix such as "
-					    "/etc/ssl/acme/NAME", optarg);
+					err("--publish %s: not an absolute path", optarg);
 				return -1;
 			}
 			break;

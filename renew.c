@@ -116,7 +116,7 @@ static int clock_ok(int64_t now, const struct installed *in)
 	if (now >= build_time() && (!in->present || now >= in->ci.not_before))
 		return 1;
 	time_format(now, t, sizeof t);
-	err("the system clock is not set (it reads %s): refusing to act until it is", t);
+	err("the system clock is not set (it reads %s): doing nothing", t);
 	return 0;
 }
 

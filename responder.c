@@ -456,7 +456,7 @@ int responder_wait(struct responder *r, int64_t ms)
 		while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
 			;
 		r->pid = -1;
-		err("%s responder stopped during validation (%s %d); the CA cannot reach it",
+		err("%s responder stopped during validation (%s %d)",
 		    method_name(r), WIFSIGNALED(st) ? "signal" : "exit status",
 		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 		return -1;

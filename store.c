@@ -462,7 +462,7 @@ int store_install(const char *dir, const char *name, const struct cert_files *f)
 	}
 	unlink(tmp_link);
 	if (symlink(gen_name, tmp_link) < 0 || rename(tmp_link, link) < 0) {
-		err("%s: cannot publish new certificate: %s", link, strerror(errno));
+		err("%s: cannot publish the certificate: %s", link, strerror(errno));
 		unlink(tmp_link);
 		goto out;
 	}

@@ -258,6 +258,32 @@ t_responder_abuse() {
 	pair_ok "$D" ab.example.test
 }
 
+# The answer to the challenge POST, then to the finalize POST, is lost with
+# the connection after the CA acted on it: picoacme sends it again, the CA
+# refuses the copy (the challenge or order moved on), picoacme re-reads the
+# resource and carries on; no error line.
+t_lost_answers() {
+	local path n=0
+	for path in /chalZ/ /finalize-order/; do
+		n=$((n + 1))
+		: >"$TMP/drop.log"
+		COUNT_LOG=$TMP/drop.log DROP_PATH=$path python3 test/tls_server.py drop-answer 14446 \
+			"$PEB/cert.pem" "$PEB/key.pem" 14000 >"$TMP/tls-drop.log" 2>&1 &
+		local srv=$!
+		BGPIDS=$srv
+		wait_port 14446
+		"$BIN" issue -d lost$n.example.test --dir "$TMP/lost$n" --agree-tos --server https://localhost:14446/dir \
+			--ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN -v 2>"$TMP/err"
+		local rc=$?
+		kill $srv 2>/dev/null
+		grep -v '^picoacme: [A-Z]' "$TMP/err" | tail -6
+		grep -q dropped "$TMP/drop.log" || fail "$path: no answer was dropped"
+		[ $rc = 0 ] || fail "$path: a lost answer ended the run"
+		! grep -q 'error:' "$TMP/err" || fail "$path: an error line"
+		pair_ok "$TMP/lost$n" lost$n.example.test
+	done
+}
+
 # The responder process dies while the CA validates: the run ends at once
 # with a clear error, not after the CA's own timeout. A proxy holds the
 # challenge POST back while the test kills the responder.
@@ -298,5 +324,6 @@ run "three runs at once: they wait for each other" t_concurrent
 run "the hook inherits no descriptors of the run" t_hook_descriptors
 run "idle and slowloris floods during validation" t_responder_flood
 run "hostile requests to the responder during validation" t_responder_abuse
+run "a lost answer to the challenge or finalize POST: re-read, carry on" t_lost_answers
 run "the responder dies during validation: a clear error at once" t_responder_dies
 summary faults

@@ -28,6 +28,10 @@ MODE:
                pending (without its error), as smallstep's step-ca 0.19 does
                after a failed validation, and appends "rewritten" to
                $COUNT_LOG each time
+  drop-answer  keep-alive proxy to Pebble that forwards the first POST whose
+               path starts with $DROP_PATH and then closes the connection
+               without its answer (the CA acted, the client cannot know),
+               appending "dropped" to $COUNT_LOG
 $HANDSHAKE_DELAY (seconds) holds every handshake back that long, as a slow
 link does. Serves at most 200 connections and exits after 120 seconds in
 any case.
@@ -125,6 +129,7 @@ def order_left_pending(resp):
 
 
 count_lock = threading.Lock()
+dropped = threading.Event()
 
 
 def count(line):
@@ -134,7 +139,7 @@ def count(line):
 
 def handle(conn):
     try:
-        if mode in ("proxy-count", "ratelimit", "redirect", "hold", "pending-order"):
+        if mode in ("proxy-count", "ratelimit", "redirect", "hold", "pending-order", "drop-answer"):
             if mode == "proxy-count":
                 count(b"conn")
             while True:
@@ -176,6 +181,12 @@ def handle(conn):
                                  b"".join(l + b"\r\n" for l in rn) +
                                  b"Content-Length: %d\r\n\r\n" % len(js) + js)
                     continue
+                if (mode == "drop-answer" and line.startswith(b"POST " + os.environ["DROP_PATH"].encode())
+                        and not dropped.is_set()):
+                    dropped.set()
+                    forward_keepalive(head, body)
+                    count(b"dropped")
+                    return
                 if mode == "pending-order" and line.startswith(b"POST /my-order/"):
                     conn.sendall(order_left_pending(forward_keepalive(head, body)))
                     continue
