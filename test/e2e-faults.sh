@@ -284,6 +284,22 @@ t_lost_answers() {
 	done
 }
 
+# Every byte to and from the CA in a TCP segment of its own: TLS records and
+# HTTP heads arrive in pieces; the issuance completes.
+t_one_byte_segments() {
+	RELAY_SEGMENT=1 python3 test/tcp_relay.py 127.0.0.1 14447 14000 >"$TMP/relay.log" 2>&1 &
+	local srv=$! rc
+	BGPIDS=$srv
+	wait_port 14447
+	"$BIN" issue -d seg.example.test --dir "$TMP/seg" --agree-tos --server https://localhost:14447/dir \
+		--ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN 2>"$TMP/err"
+	rc=$?
+	kill $srv 2>/dev/null
+	cat "$TMP/err"
+	[ $rc = 0 ] || fail "issuance over 1-byte segments failed"
+	pair_ok "$TMP/seg" seg.example.test
+}
+
 # The responder process dies while the CA validates: the run ends at once
 # with a clear error, not after the CA's own timeout. A proxy holds the
 # challenge POST back while the test kills the responder.
@@ -325,5 +341,6 @@ run "the hook inherits no descriptors of the run" t_hook_descriptors
 run "idle and slowloris floods during validation" t_responder_flood
 run "hostile requests to the responder during validation" t_responder_abuse
 run "a lost answer to the challenge or finalize POST: re-read, carry on" t_lost_answers
+run "1-byte TCP segments to and from the CA" t_one_byte_segments
 run "the responder dies during validation: a clear error at once" t_responder_dies
 summary faults
