@@ -198,25 +198,33 @@ HOOK
 	[ ! -s "$TMP/hook.fds" ] || fail "the hook inherited: $(cat "$TMP/hook.fds")"
 }
 
+# held_issue SECONDS -d NAME...: starts an issuance through a proxy that
+# holds the challenge POST back SECONDS and returns once the proxy has it:
+# the responder is up and the CA has not been told. Sets $srv and $pid.
+held_issue() {
+	local hold=$1
+	shift
+	: >"$TMP/hold.log"
+	COUNT_LOG=$TMP/hold.log HOLD=$hold python3 test/tls_server.py hold 14446 "$PEB/cert.pem" "$PEB/key.pem" \
+		14000 >"$TMP/tls-hold.log" 2>&1 &
+	srv=$!
+	BGPIDS=$srv
+	wait_port 14446
+	"$BIN" issue "$@" --dir "$D" --agree-tos --server https://localhost:14446/dir --ca "$PEB/ca.pem" \
+		--run-dir "$RUN" --http-listen $LISTEN 2>"$TMP/err" &
+	pid=$!
+	for _ in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
+}
+
 # 400 idle connections and 400 slowloris clients on the responder's port
 # during a real validation of three names: the CA's validator still gets in
 # (more slots, a 2.5 s limit for the request head, the oldest client evicted
 # when the slots are full).
 t_responder_flood() {
-	local rc pid
-	: >"$TMP/hold.log"
+	local rc pid srv
 	# the challenge POSTs are held back 3 s: the floods are on when the CA
 	# validates
-	COUNT_LOG=$TMP/hold.log HOLD=3 python3 test/tls_server.py hold 14446 "$PEB/cert.pem" "$PEB/key.pem" 14000 \
-		>"$TMP/tls-hold.log" 2>&1 &
-	local srv=$!
-	BGPIDS=$srv
-	wait_port 14446
-	"$BIN" issue -d g1.example.test -d g2.example.test -d g3.example.test --dir "$D" --agree-tos \
-		--server https://localhost:14446/dir --ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN \
-		2>"$TMP/err" &
-	pid=$!
-	for _ in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
+	held_issue 3 -d g1.example.test -d g2.example.test -d g3.example.test
 	python3 test/flood.py 5002 400 idle 30 &
 	local f1=$!
 	python3 test/flood.py 5002 400 slowloris 30 &
@@ -235,17 +243,8 @@ t_responder_flood() {
 # Host, a POST and a TLS ClientHello get 4xx or a closed connection and no
 # file content; the responder stays up and the CA's validation succeeds.
 t_responder_abuse() {
-	local rc pid ab
-	: >"$TMP/hold.log"
-	COUNT_LOG=$TMP/hold.log HOLD=3 python3 test/tls_server.py hold 14446 "$PEB/cert.pem" "$PEB/key.pem" 14000 \
-		>"$TMP/tls-hold.log" 2>&1 &
-	local srv=$!
-	BGPIDS=$srv
-	wait_port 14446
-	"$BIN" issue -d ab.example.test --dir "$D" --agree-tos --server https://localhost:14446/dir \
-		--ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN 2>"$TMP/err" &
-	pid=$!
-	for _ in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
+	local rc pid srv ab
+	held_issue 3 -d ab.example.test
 	python3 test/abuse.py 5002 >"$TMP/abuse.log" 2>&1
 	ab=$?
 	wait $pid
@@ -304,17 +303,8 @@ t_one_byte_segments() {
 # with a clear error, not after the CA's own timeout. A proxy holds the
 # challenge POST back while the test kills the responder.
 t_responder_dies() {
-	local rc pid child t0 t1 i
-	: >"$TMP/hold.log"
-	COUNT_LOG=$TMP/hold.log HOLD=2 python3 test/tls_server.py hold 14446 "$PEB/cert.pem" "$PEB/key.pem" 14000 \
-		>"$TMP/tls-hold.log" 2>&1 &
-	local srv=$!
-	BGPIDS=$srv
-	wait_port 14446
-	"$BIN" issue -d h.example.test --dir "$D" --agree-tos --server https://localhost:14446/dir \
-		--ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN 2>"$TMP/err" &
-	pid=$!
-	for i in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
+	local rc pid srv child t0 t1
+	held_issue 2 -d h.example.test
 	child=$(pgrep -P $pid | head -1)
 	[ -n "$child" ] || { kill $srv; fail "no responder process"; }
 	kill -9 "$child"
