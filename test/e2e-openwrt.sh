@@ -229,6 +229,7 @@ t_eab_credentials() {
 		acme_server=https://localhost:14100/dir EAB_KID=kid-1 EAB_HMAC_KEY=$EAB_KEY 2>"$TMP/err" ||
 		{ cat "$TMP/err"; fail "hook get with EAB credentials: exit"; }
 	published e.example.test 15100
+	! grep -q "$EAB_KEY" "$R/logger.log" "$TMP/err" || fail "the EAB key was logged"
 }
 
 t_server_names_offline() {
