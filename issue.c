@@ -413,12 +413,13 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 	ret = 0;
 	run_event(r, s, s->hook, installed ? "renewed" : "issued");
 out:
+	free(der);
+	/* the listeners and DNS records are gone before anyone is told */
+	challenger_stop(&chal);
 	if (ret < 0)
 		run_event(r, s, s->notify, installed ? "renew-failed" : "issue-failed");
 	else
 		run_event(r, s, s->notify, installed ? "renewed" : "issued");
-	free(der);
-	challenger_stop(&chal);
 	key_free(&cert_key);
 	return ret;
 }

@@ -60,7 +60,7 @@ static void usage(int fd)
 		"       picoacme account [--email ADDR ...] [--deactivate] [--rollover] [options]\n"
 		"       picoacme account --persist-record NAME [--wildcard] [options]\n"
 		"       picoacme revoke NAME [--reason N] [options]\n"
-				"options:\n"
+		"options:\n"
 		" --dir DIR         (default " DEFAULT_DIR ")\n"
 		" --run-dir DIR     (default " DEFAULT_RUN_DIR ")\n"
 		" --server URL|NAME letsencrypt (default), letsencrypt-staging, zerossl, google\n"
@@ -420,11 +420,12 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 			break;
 		}
 		case 'u':
-			if (optarg[0] != '/' || copy_opt(s->publish, sizeof s->publish, "--publish", optarg) < 0) {
-				if (optarg[0] != '/')
-					err("--publish %s: not an absolute path", optarg);
+			if (optarg[0] != '/') {
+				err("--publish %s: not an absolute path", optarg);
 				return -1;
 			}
+			if (copy_opt(s->publish, sizeof s->publish, "--publish", optarg) < 0)
+				return -1;
 			break;
 		case 'c':
 			if (copy_opt(s->preferred_chain, sizeof s->preferred_chain, "--preferred-chain",

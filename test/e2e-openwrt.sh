@@ -267,6 +267,40 @@ t_dns_aliases() {
 	[ "$(stat -c %a "$conf")" = 600 ] || fail "saved settings readable by others"
 }
 
+# The acme.sh helpers of picoacme-dnsapi, called as provider scripts call
+# them, against values computed here by Python and OpenSSL.
+t_dnsapi_helpers() {
+	local out=$TMP/helpers.out want
+	cp test/openwrt/dns_helpers.sh "$R/usr/lib/acme/client/dnsapi/"
+	(cd / && env -i PATH="$R/bin:/usr/sbin:/usr/bin:/sbin:/bin" IPKG_INSTROOT="$R" dns=dns_helpers \
+		HELPERS_OUT="$out" busybox sh "$R/usr/lib/acme/picoacme-dnsapi" add h.example.test \
+		_acme-challenge.h.example.test VALUE </dev/null) || fail "add: exit $?"
+	want=$(python3 - <<'EOF'
+import base64, hashlib, hmac, urllib.parse
+d = hashlib.sha256(b"abc").digest()
+m = hmac.new(b"key", b"abc", hashlib.sha256).digest()
+print("args=_acme-challenge.h.example.test VALUE")
+print("digest=" + base64.b64encode(d).decode())
+print("digest_hex=" + d.hex())
+print("hmac_hex=" + m.hex())
+print("hmac=" + base64.b64encode(m).decode())
+print("base64=" + base64.b64encode(b"hello?").decode())
+print("dbase64=hello?")
+print("url_encode=" + urllib.parse.quote("a b/c~d&e=\u00e9", safe="~"))
+print("lower=abc.example\nupper=ABC.EXAMPLE\nmath=14")
+print('egrep_o="id":"42"\ntail=c\nnormalize={"a":1,"b":[2,3]}')
+print("contains=yes\nstartswith=yes\nendswith=yes\ncontains_not=yes\nexists=yes")
+print("saved=second kept")
+EOF
+)
+	[ "$(cat "$out")" = "$want" ] || { diff <(echo "$want") "$out"; fail "helpers differ"; }
+	[ "$(stat -c %a "$R/var/run/acme/picoacme/dnsapi-dns_helpers.conf")" = 600 ] || fail "saved settings mode"
+	(cd / && env -i PATH="$R/bin:/usr/sbin:/usr/bin:/sbin:/bin" IPKG_INSTROOT="$R" dns=dns_helpers \
+		HELPERS_OUT="$out" calias=alias.example.net busybox sh "$R/usr/lib/acme/picoacme-dnsapi" remove \
+		h.example.test _acme-challenge.h.example.test VALUE </dev/null) || fail "remove: exit $?"
+	[ "$(tail -1 "$out")" = "rm=_acme-challenge.alias.example.net VALUE" ] || fail "remove: $(tail -1 "$out")"
+}
+
 t_issue_failed() {
 	hook_get f.example.test f.example.test carrier-pigeon && fail "an unknown method succeeded"
 	[ "$(tail -1 "$R/notify.log")" = "issue-failed f.example.test" ] || fail "events: $(cat "$R/notify.log")"
@@ -343,6 +377,7 @@ run "dns challenge and domain aliases (calias, dalias)" t_dns_aliases
 run "cert_profile and debug" t_profile_debug
 run "EAB through credentials" t_eab_credentials
 run "staging and acme.sh's CA short names" t_server_names_offline
+run "the acme.sh helpers of the DNS adapter" t_dnsapi_helpers
 run "unsupported method: issue-failed" t_issue_failed
 run "three certificates at once on a fresh state dir" t_three_at_once
 run "ntp hotplug: one renewal at the first sync" t_ntp_hotplug
