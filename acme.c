@@ -14,14 +14,16 @@
 #define ERR_PREFIX "urn:ietf:params:acme:error:"
 #define PROBLEM_LINE_MAX 512
 
-int acme_init(struct acme *a, struct http_client *http)
+_Static_assert(ACME_MAX_JWS <= NETPROC_MAX_BODY, "a signed request fits the network process");
+
+int acme_init(struct acme *a, struct netproc *net)
 {
 	/* Everything but the JSON token array, which json_parse fills. */
 	memset(a, 0, offsetof(struct acme, doc));
 	memset((char *)a + offsetof(struct acme, doc) + sizeof a->doc, 0,
 	       sizeof *a - offsetof(struct acme, doc) - sizeof a->doc);
 	a->doc.ntok = 0;
-	a->http = http;
+	a->net = net;
 	a->poll_timeout_ms = ACME_POLL_TIMEOUT_MS;
 	a->retry_after = -1;
 	a->jws = malloc(ACME_MAX_JWS);
@@ -171,7 +173,7 @@ static void take_nonce(struct acme *a)
 
 static int fetch_nonce(struct acme *a)
 {
-	if (http_request(a->http, "HEAD", a->dir.new_nonce, NULL, NULL, NULL, 0, &a->resp) < 0)
+	if (netproc_request(a->net, "HEAD", a->dir.new_nonce, NULL, NULL, NULL, 0, &a->resp) < 0)
 		return -1;
 	take_nonce(a);
 	if (a->nonce[0] == '\0') {
@@ -199,7 +201,7 @@ static int post(struct acme *a, const char *url, const char *payload, int use_jw
 			err("%s: signed request does not fit in %d bytes", url, ACME_MAX_JWS);
 			return -1;
 		}
-		if (http_request(a->http, "POST", url, "application/jose+json", accept, a->jws,
+		if (netproc_request(a->net, "POST", url, "application/jose+json", accept, a->jws,
 				 (size_t)n, &a->resp) < 0)
 			return -1;
 		take_nonce(a);
@@ -252,7 +254,7 @@ int acme_get_directory(struct acme *a, const char *url)
 {
 	int meta;
 
-	if (http_request(a->http, "GET", url, NULL, "application/json", NULL, 0, &a->resp) < 0)
+	if (netproc_request(a->net, "GET", url, NULL, "application/json", NULL, 0, &a->resp) < 0)
 		return -1;
 	if (a->resp.status != 200) {
 		err("%s: directory request failed with HTTP %d", url, a->resp.status);
@@ -1118,7 +1120,7 @@ int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64
 			     a->dir.renewal_info[strlen(a->dir.renewal_info) - 1] == '/' ? "" : "/",
 			     cert_id) >= sizeof url)
 		return -1;
-	if (http_request(a->http, "GET", url, NULL, "application/json", NULL, 0, &a->resp) < 0)
+	if (netproc_request(a->net, "GET", url, NULL, "application/json", NULL, 0, &a->resp) < 0)
 		return -1;
 	take_nonce(a);
 	if (a->resp.status != 200) {

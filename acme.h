@@ -10,6 +10,7 @@
 
 #include "challenge.h"
 #include "http.h"
+#include "netproc.h"
 #include "json.h"
 #include "key.h"
 
@@ -52,7 +53,7 @@ struct acme_eab {
 };
 
 struct acme {
-	struct http_client *http;     /* borrowed */
+	struct netproc *net;          /* borrowed */
 	const struct key *account;    /* borrowed */
 	struct http_response resp;    /* last response; its body is owned here */
 	struct json doc;              /* last parsed body */
@@ -68,9 +69,9 @@ struct acme {
 	int64_t poll_timeout_ms;
 };
 
-/* Sets up a on http and allocates its request buffers (freed by acme_free).
+/* Sets up a on the network process net and allocates its request buffers (freed by acme_free).
  * 0, or -1 when out of memory. */
-int acme_init(struct acme *a, struct http_client *http);
+int acme_init(struct acme *a, struct netproc *net);
 void acme_free(struct acme *a);
 
 /* Fetches and checks the directory at url. 0 or -1 (error printed). */

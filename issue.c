@@ -22,9 +22,7 @@ void run_init(struct run *r, const struct run_opts *o)
 	 * (acme_ready), and zeroing it here would fault in its 16 KiB JSON
 	 * token array, which acme_init leaves for the parser to fill. */
 	r->o = o;
-	memset(&r->tas, 0, sizeof r->tas);
-	r->tas_loaded = 0;
-	r->http = NULL;
+	netproc_init(&r->net);
 	r->acme_ready = 0;
 	r->server[0] = '\0';
 	r->have_account = 0;
@@ -33,19 +31,14 @@ void run_init(struct run *r, const struct run_opts *o)
 
 void run_free(struct run *r)
 {
-	if (r->http != NULL) {
-		vmsg("%u HTTP requests over %u TCP connection%s", r->http->requests, r->http->connects,
-		     r->http->connects == 1 ? "" : "s");
-		http_close(r->http);
-		free(r->http);
-		r->http = NULL;
+	if (r->net.pid > 0) {
+		vmsg("%u HTTP requests over %u TCP connection%s", r->net.requests, r->net.connects,
+		     r->net.connects == 1 ? "" : "s");
+		netproc_stop(&r->net);
 	}
 	if (r->acme_ready)
 		acme_free(&r->acme);
 	r->acme_ready = 0;
-	if (r->tas_loaded)
-		trust_anchors_free(&r->tas);
-	r->tas_loaded = 0;
 	key_free(&r->account);
 }
 
@@ -53,26 +46,16 @@ int run_directory(struct run *r, const char *server)
 {
 	if (r->acme_ready && strcmp(r->server, server) == 0)
 		return 0;
-	if (!r->tas_loaded) {
-		if (trust_anchors_load(&r->tas, r->o->ca_file) < 0)
-			return -1;
-		r->tas_loaded = 1;
-	}
-	if (r->http == NULL) {
-		r->http = malloc(sizeof *r->http);
-		if (r->http == NULL) {
-			err("out of memory");
-			return -1;
-		}
-		http_init(r->http, &r->tas);
-		r->http->timeout_ms = r->o->timeout_s * 1000;
-	}
+	if (r->net.pid <= 0 &&
+	    netproc_start(&r->net, r->o->ca_file, r->o->timeout_s * 1000, r->o->user_uid,
+			  r->o->user_gid) < 0)
+		return -1;
 	if (r->acme_ready)
 		acme_free(&r->acme);
 	r->acme_ready = 0;
 	r->have_account = 0;
 	key_free(&r->account);
-	if (acme_init(&r->acme, r->http) < 0)
+	if (acme_init(&r->acme, &r->net) < 0)
 		return -1;
 	r->acme_ready = 1;
 	r->server[0] = '\0';

@@ -15,6 +15,7 @@ struct run_opts {
 	const char *dir;     /* config directory (flash) */
 	const char *run_dir; /* volatile state (tmpfs) */
 	const char *ca_file;
+	unsigned user_uid, user_gid; /* the network process's ids when run as root */
 	int agree_tos;
 	int force;
 	int timeout_s;
@@ -25,9 +26,7 @@ struct run_opts {
 
 struct run {
 	const struct run_opts *o;
-	struct trust_anchors tas;
-	int tas_loaded;
-	struct http_client *http; /* malloc'd on first connection, freed by run_free */
+	struct netproc net; /* started by the first run_directory */
 	struct acme acme;
 	int acme_ready;
 	char server[HTTP_MAX_URL]; /* CA whose directory is loaded in acme */
@@ -36,11 +35,11 @@ struct run {
 };
 
 void run_init(struct run *r, const struct run_opts *o);
-/* Closes the connection and wipes keys. */
+/* Ends the network process and wipes keys. */
 void run_free(struct run *r);
 
-/* Fetches server's directory unless it is the one already loaded; loads the
- * trust anchors on first use. 0 or -1. */
+/* Fetches server's directory unless it is the one already loaded; starts
+ * the network process on first use, before any key is loaded. 0 or -1. */
 int run_directory(struct run *r, const char *server);
 
 /* Loads (or, with --agree-tos, creates) the account for the loaded CA;

@@ -77,6 +77,12 @@ static const br_prng_class **rng(void)
 	return &drbg.vtable;
 }
 
+void key_forget_random(void)
+{
+	wipe(&drbg, sizeof drbg);
+	drbg_ready = 0;
+}
+
 int key_random(void *buf, size_t n)
 {
 	const br_prng_class **r = rng();

@@ -35,6 +35,10 @@ const char *key_type_name(enum key_type type);
  * entropy source). 0 or -1. */
 int key_random(void *buf, size_t n);
 
+/* Wipes the process DRBG: a forked child that must not know the state
+ * its parent goes on drawing keys from. The next use reseeds. */
+void key_forget_random(void);
+
 /* Generates a fresh key from the system entropy source. 0 or -1. */
 int key_generate(struct key *k, enum key_type type);
 

@@ -68,6 +68,7 @@ static void usage(int fd)
 		" --email ADDR, --agree-tos  (a new account)\n"
 		" --eab-kid KID --eab-hmac-key KEY\n"
 		" --timeout SECONDS (default 30)\n"
+		" --user UID[:GID]  the network process's, when root (default 65534, nobody)\n"
 		" --syslog, -v\n"
 		"issue options, recorded for renewals:\n"
 		" -d NAME           DNS name, *.NAME or IP address (repeat; the first is the main one)\n"
@@ -238,6 +239,25 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 	return 0;
 }
 
+/* --user UID[:GID] takes numbers: a name lookup would bring 8 KiB of libc
+ * (stdio, nscd) into the static binary. Root's ids are refused. */
+static int parse_user(const char *v, struct run_opts *r)
+{
+	const char *end = v;
+	int64_t uid = str_to_i64(v, &end), gid = uid;
+
+	if (*end == ':' && end[1] >= '0' && end[1] <= '9')
+		gid = str_to_i64(end + 1, &end);
+	if (*v < '0' || *v > '9' || *end != '\0' || uid < 1 || gid < 1 || uid > 0x7fffffff ||
+	    gid > 0x7fffffff) {
+		err("--user %s: expected UID[:GID], numbers other than 0", v);
+		return -1;
+	}
+	r->user_uid = (unsigned)uid;
+	r->user_gid = (unsigned)gid;
+	return 0;
+}
+
 struct opt_def {
 	const char *name;
 	char code;    /* the switch case in parse_options */
@@ -256,7 +276,7 @@ static const struct opt_def opt_defs[] = {
 	{ "help", 'h', 0 },	    { "challenge", 'g', 1 },   { "dns-hook", 'o', 1 },
 	{ "dns-wait", 'w', 1 },	    { "with-bare-domain", 'b', 0 }, { "persist-record", 'p', 1 },
 	{ "wildcard", 'z', 0 },	    { "alpn-listen", 'l', 1 },     { "notify", 'n', 1 },
-	{ "publish", 'u', 1 },
+	{ "publish", 'u', 1 },	    { "user", 'U', 1 },
 };
 
 /* The definition for "--name" (name may end in "=value"): an exact match, else
@@ -300,6 +320,7 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 	o->run.dir = DEFAULT_DIR;
 	o->run.run_dir = DEFAULT_RUN_DIR;
 	o->run.ca_file = DEFAULT_CA_FILE;
+	o->run.user_uid = o->run.user_gid = 65534;
 	o->run.timeout_s = HTTP_DEFAULT_TIMEOUT_MS / 1000;
 	o->reason = -1;
 	str_copy(s->key_type, sizeof s->key_type, "ec256");
@@ -365,6 +386,10 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 		case 'R': o->run.run_dir = optarg; break;
 		case 'S': server = server_url(optarg); break;
 		case 'C': o->run.ca_file = optarg; break;
+		case 'U':
+			if (parse_user(optarg, &o->run) < 0)
+				return -1;
+			break;
 		case 'E':
 			if (!email_valid(optarg)) {
 				err("--email: not a valid address");

@@ -302,10 +302,75 @@ t_one_byte_segments() {
 # The responder process dies while the CA validates: the run ends at once
 # with a clear error, not after the CA's own timeout. A proxy holds the
 # challenge POST back while the test kills the responder.
+# network_child PID: the child of PID that is the network process (the one
+# under seccomp), or nothing.
+network_child() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		grep -q '^Seccomp:[[:space:]]*2' "/proc/$c/status" 2>/dev/null && echo "$c"
+	done
+}
+
+# scalar KEYFILE: the private scalar of an EC key, as hex
+scalar() {
+	openssl pkey -in "$1" -noout -text | awk '/^priv:/ {on = 1; next} /^pub:/ {on = 0} on' |
+		tr -d ' :\n' | sed 's/^00\(.\{64\}\)$/\1/'
+}
+
+# holds DUMP HEX: the memory copy DUMP contains the bytes HEX
+holds() { python3 -c 'import sys; sys.exit(bytes.fromhex(sys.argv[2]) not in open(sys.argv[1], "rb").read())' "$1" "$2"; }
+
+# The network process (DNS, TCP, TLS, HTTP) runs confined and holds no
+# key: during a real issuance its /proc status shows the --user ids with
+# no groups, NoNewPrivs 1 and Seccomp 2, and a copy of its memory holds
+# neither the account key's nor the new certificate key's private scalar,
+# where the parent's memory, copied the same way, holds both.
+t_network_process() {
+	local rc pid srv np k
+	held_issue 2 -d np.example.test --user 4242:4343
+	np=$(network_child $pid)
+	[ -n "$np" ] || { kill $srv $pid; fail "no network process under seccomp"; }
+	cp "/proc/$np/status" "$TMP/np.status"
+	python3 test/memscan.py "$np" "$TMP/np.mem" && python3 test/memscan.py "$pid" "$TMP/parent.mem" ||
+		{ kill $srv $pid; fail "memory not readable"; }
+	wait $pid
+	rc=$?
+	kill $srv 2>/dev/null
+	cat "$TMP/err"
+	grep -E '^(Uid|Gid|Groups|NoNewPrivs|Seccomp):' "$TMP/np.status"
+	[ $rc = 0 ] || fail "issuance failed"
+	if [ "$(id -u)" = 0 ]; then
+		grep -q '^Uid:[[:space:]]*4242[[:space:]]*4242[[:space:]]*4242[[:space:]]*4242$' "$TMP/np.status" &&
+			grep -q '^Gid:[[:space:]]*4343[[:space:]]*4343[[:space:]]*4343[[:space:]]*4343$' "$TMP/np.status" &&
+			grep -q '^Groups:[[:space:]]*$' "$TMP/np.status" || fail "not running as --user 4242:4343"
+	fi
+	grep -q '^NoNewPrivs:[[:space:]]*1$' "$TMP/np.status" || fail "NoNewPrivs is not 1"
+	for k in "$D/accounts/localhost_14446_dir/key.pem" "$D/np.example.test/key.pem"; do
+		holds "$TMP/parent.mem" "$(scalar "$k")" || fail "the scan does not find $k in the parent"
+		! holds "$TMP/np.mem" "$(scalar "$k")" || fail "the network process holds the key of $k"
+	done
+	rm -f "$TMP/np.mem" "$TMP/parent.mem"
+}
+
+# A system call outside the allowlist kills the network process: the run
+# ends with one clear error and the published pair stays as it was.
+t_forbidden_call() {
+	local before rc
+	before=$(cat "$D/a.example.test/cert.pem" "$D/a.example.test/key.pem" | sha256sum)
+	PICOACME_TEST_FORBIDDEN_CALL=1 pico issue -d a.example.test --dir "$D" --force 2>"$TMP/err"
+	rc=$?
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "exit status $rc"
+	grep -q 'error: the network process was killed by signal 31 (a system call outside its seccomp allowlist)' \
+		"$TMP/err" || fail "unclear error"
+	[ "$(cat "$D/a.example.test/cert.pem" "$D/a.example.test/key.pem" | sha256sum)" = "$before" ] ||
+		fail "the published pair changed"
+}
+
 t_responder_dies() {
 	local rc pid srv child t0 t1
 	held_issue 2 -d h.example.test
-	child=$(pgrep -P $pid | head -1)
+	child=$(pgrep -P $pid | grep -vx "$(network_child $pid)" | head -1)
 	[ -n "$child" ] || { kill $srv; fail "no responder process"; }
 	kill -9 "$child"
 	t0=$(date +%s%N)
@@ -333,4 +398,6 @@ run "hostile requests to the responder during validation" t_responder_abuse
 run "a lost answer to the challenge or finalize POST: re-read, carry on" t_lost_answers
 run "1-byte TCP segments to and from the CA" t_one_byte_segments
 run "the responder dies during validation: a clear error at once" t_responder_dies
+run "the network process: --user, NoNewPrivs, seccomp, no key in its memory" t_network_process
+run "a forbidden system call ends the run cleanly" t_forbidden_call
 summary faults

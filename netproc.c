@@ -1,0 +1,411 @@
+/* netproc.c - see netproc.h */
+#include "netproc.h"
+#include "key.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* What the parent sends: this head, then body_len bytes. An empty
+ * content_type or accept stands for NULL. */
+struct netproc_call {
+	char method[8];
+	char url[HTTP_MAX_URL];
+	char content_type[64];
+	char accept[64];
+	uint32_t body_len;
+};
+
+void netproc_init(struct netproc *np)
+{
+	np->fd = -1;
+	np->pid = -1;
+	np->connects = np->requests = 0;
+}
+
+/* Moves exactly n bytes; 0, or -1 on an error or end of file. A request
+ * the parent waits for ends by its own deadline, also after a signal. */
+static int io_all(int fd, void *buf, size_t n, int writing)
+{
+	unsigned char *p = buf;
+
+	while (n > 0) {
+		ssize_t m = writing ? write(fd, p, n) : read(fd, p, n);
+
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0)
+			return -1;
+		p += m;
+		n -= (size_t)m;
+	}
+	return 0;
+}
+
+/* ---- the network process ---- */
+
+/* Linux's seccomp ABI (linux/filter.h, linux/seccomp.h, linux/audit.h),
+ * spelled out: the static builds' libc ships no kernel headers. */
+struct bpf_insn {
+	uint16_t code;
+	uint8_t jt, jf;
+	uint32_t k;
+};
+struct bpf_prog {
+	unsigned short len;
+	struct bpf_insn *filter;
+};
+#define BPF_LOAD_WORD 0x20 /* BPF_LD | BPF_W | BPF_ABS */
+#define BPF_JUMP_EQ 0x15   /* BPF_JMP | BPF_JEQ | BPF_K */
+#define BPF_RETURN 0x06    /* BPF_RET | BPF_K */
+#define SECCOMP_FILTER 2
+#define SECCOMP_ALLOW 0x7fff0000U
+#define SECCOMP_KILL_PROCESS 0x80000000U
+
+#if defined(__x86_64__) && !defined(__ILP32__)
+#define AUDIT_ARCH 0xc000003eU
+#elif defined(__i386__)
+#define AUDIT_ARCH 0x40000003U
+#elif defined(__aarch64__) && !defined(__AARCH64EB__)
+#define AUDIT_ARCH 0xc00000b7U
+#elif defined(__arm__) && defined(__ARMEL__)
+#define AUDIT_ARCH 0x40000028U
+#elif defined(__mips__) && !defined(__mips64) && defined(__MIPSEL__)
+#define AUDIT_ARCH 0x40000008U
+#elif defined(__mips__) && !defined(__mips64)
+#define AUDIT_ARCH 0x00000008U
+#endif
+
+#ifdef AUDIT_ARCH
+/* Every system call the network process makes once it serves: DNS over
+ * UDP, TCP, poll, the clock, memory, entropy for TLS, stderr, exit. Which
+ * names exist depends on the architecture. */
+static const unsigned short allowed_calls[] = {
+	SYS_read, SYS_write, SYS_writev, SYS_close, SYS_openat, SYS_lseek, SYS_munmap,
+	SYS_mremap, SYS_madvise, SYS_brk, SYS_socket, SYS_connect, SYS_sendto, SYS_recvfrom,
+	SYS_setsockopt, SYS_getsockopt, SYS_clock_nanosleep, SYS_exit, SYS_exit_group,
+	SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_getrandom, SYS_getpid, SYS_gettid,
+	SYS_ppoll, SYS_nanosleep, SYS_clock_gettime, SYS_gettimeofday, SYS_fstat,
+#ifdef SYS_mmap
+	SYS_mmap,
+#endif
+#ifdef SYS_mmap2
+	SYS_mmap2,
+#endif
+#ifdef SYS_open
+	SYS_open,
+#endif
+#ifdef SYS_poll
+	SYS_poll,
+#endif
+#ifdef SYS_fcntl
+	SYS_fcntl,
+#endif
+#ifdef SYS_fcntl64
+	SYS_fcntl64,
+#endif
+#ifdef SYS__llseek
+	SYS__llseek,
+#endif
+#ifdef SYS_fstat64
+	SYS_fstat64,
+#endif
+#ifdef SYS_newfstatat
+	SYS_newfstatat,
+#endif
+#ifdef SYS_fstatat64
+	SYS_fstatat64,
+#endif
+#ifdef SYS_clock_gettime64
+	SYS_clock_gettime64,
+#endif
+#ifdef SYS_clock_nanosleep_time64
+	SYS_clock_nanosleep_time64,
+#endif
+#ifdef SYS_ppoll_time64
+	SYS_ppoll_time64,
+#endif
+#ifdef SYS_sigreturn
+	SYS_sigreturn,
+#endif
+#ifdef SYS_send
+	SYS_send, SYS_recv,
+#endif
+};
+#define NCALLS (sizeof allowed_calls / sizeof allowed_calls[0])
+
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define ARG1_LOW 28 /* seccomp_data.args[1], its low 32 bits */
+#else
+#define ARG1_LOW 24
+#endif
+#define SIOCGIFINDEX_ 0x8933
+
+/* Kills the process on any other call, or on another architecture's ABI.
+ * ioctl only as SIOCGIFINDEX: the scope of a link-local name server. */
+static int seccomp_confine(void)
+{
+	struct bpf_insn f[NCALLS + 9];
+	struct bpf_prog prog = { (unsigned short)(NCALLS + 9), f };
+	size_t i;
+
+	f[0] = (struct bpf_insn){ BPF_LOAD_WORD, 0, 0, 4 }; /* seccomp_data.arch */
+	f[1] = (struct bpf_insn){ BPF_JUMP_EQ, 1, 0, AUDIT_ARCH };
+	f[2] = (struct bpf_insn){ BPF_RETURN, 0, 0, SECCOMP_KILL_PROCESS };
+	f[3] = (struct bpf_insn){ BPF_LOAD_WORD, 0, 0, 0 }; /* seccomp_data.nr */
+	for (i = 0; i < NCALLS; i++) /* a match jumps to the last instruction */
+		f[4 + i] = (struct bpf_insn){ BPF_JUMP_EQ, (uint8_t)(NCALLS + 3 - i), 0, allowed_calls[i] };
+	f[4 + NCALLS] = (struct bpf_insn){ BPF_JUMP_EQ, 0, 2, SYS_ioctl };
+	f[5 + NCALLS] = (struct bpf_insn){ BPF_LOAD_WORD, 0, 0, ARG1_LOW };
+	f[6 + NCALLS] = (struct bpf_insn){ BPF_JUMP_EQ, 1, 0, SIOCGIFINDEX_ };
+	f[7 + NCALLS] = (struct bpf_insn){ BPF_RETURN, 0, 0, SECCOMP_KILL_PROCESS };
+	f[8 + NCALLS] = (struct bpf_insn){ BPF_RETURN, 0, 0, SECCOMP_ALLOW };
+	return prctl(PR_SET_SECCOMP, SECCOMP_FILTER, &prog, 0, 0);
+}
+#endif
+
+/* The 32-bit ids' calls where the old 16-bit ones kept the plain names. */
+#ifdef SYS_setresuid32
+#define SET_GROUPS SYS_setgroups32
+#define SET_RESGID SYS_setresgid32
+#define SET_RESUID SYS_setresuid32
+#else
+#define SET_GROUPS SYS_setgroups
+#define SET_RESGID SYS_setresgid
+#define SET_RESUID SYS_setresuid
+#endif
+
+/* Runs as uid:gid (when root), with no new privileges and the allowlist.
+ * 0, or -1 with an error when a step that must work failed. The system
+ * calls directly: the process is single-threaded, and libc's setuid family
+ * brings 4 KiB of code that keeps threads in step. */
+static int confine(unsigned uid, unsigned gid)
+{
+	if (geteuid() == 0) {
+		if (syscall(SET_GROUPS, 0, NULL) < 0 || syscall(SET_RESGID, gid, gid, gid) < 0 ||
+		    syscall(SET_RESUID, uid, uid, uid) < 0 || syscall(SET_RESUID, 0, 0, 0) == 0) {
+			err("--user %u:%u: cannot switch to it: %s", uid, gid, strerror(errno));
+			return -1;
+		}
+	} else {
+		vmsg("not root: the network process keeps uid %u", (unsigned)getuid());
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		vmsg("no-new-privileges unavailable: %s", strerror(errno));
+		return 0;
+	}
+#ifdef AUDIT_ARCH
+	if (seccomp_confine() < 0)
+		vmsg("seccomp unavailable: %s", strerror(errno));
+#else
+	vmsg("seccomp: no filter for this architecture");
+#endif
+	return 0;
+}
+
+/* 1 if the field is NUL-terminated within its size. */
+#define TERMINATED(f) (memchr((f), '\0', sizeof(f)) != NULL)
+
+/* The network process: never returns. */
+static void serve(int fd, const char *ca_file, int timeout_ms, unsigned uid, unsigned gid)
+{
+	static struct trust_anchors tas;
+	static struct netproc_call call;
+	static struct netproc_reply rep;
+	struct http_client *c = malloc(sizeof *c);
+	char *body = malloc(NETPROC_MAX_BODY + 1);
+	int status = 1;
+
+	if (c == NULL || body == NULL) {
+		err("out of memory");
+		goto out;
+	}
+	if (trust_anchors_load(&tas, ca_file) < 0 || confine(uid, gid) < 0)
+		goto out;
+	http_init(c, &tas);
+	c->timeout_ms = timeout_ms;
+	/* end of input (the parent is done) is the normal end */
+	while (io_all(fd, &call, sizeof call, 0) == 0) {
+		if (!TERMINATED(call.method) || !TERMINATED(call.url) ||
+		    !TERMINATED(call.content_type) || !TERMINATED(call.accept) ||
+		    call.body_len > NETPROC_MAX_BODY || io_all(fd, body, call.body_len, 0) < 0)
+			goto out;
+		body[call.body_len] = '\0';
+#ifdef PICOACME_TEST
+		/* the tests' way to make a confined process break its allowlist */
+		if (getenv("PICOACME_TEST_FORBIDDEN_CALL") != NULL)
+			(void)syscall(SYS_getppid);
+#endif
+		rep.rc = http_request(c, call.method, call.url,
+				      call.content_type[0] ? call.content_type : NULL,
+				      call.accept[0] ? call.accept : NULL,
+				      call.body_len ? body : NULL, call.body_len, &rep.head);
+		rep.body_len = rep.rc == 0 ? (uint32_t)rep.head.body_len : 0;
+		rep.connects = c->connects;
+		rep.requests = c->requests;
+		if (io_all(fd, &rep, sizeof rep, 1) < 0 ||
+		    io_all(fd, rep.head.body, rep.body_len, 1) < 0)
+			goto out;
+	}
+	status = 0;
+	http_close(c);
+out:
+	/* _exit: no atexit work (a sanitizer's leak check is not on the allowlist) */
+	_exit(status);
+}
+
+/* ---- the parent's side ---- */
+
+int netproc_start(struct netproc *np, const char *ca_file, int timeout_ms, unsigned uid,
+		  unsigned gid)
+{
+	int sv[2] = { -1, -1 };
+	pid_t parent = getpid();
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		err("socketpair: %s", strerror(errno));
+		return -1;
+	}
+	np->pid = fork();
+	if (np->pid < 0) {
+		err("fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (np->pid == 0) {
+		/* The parent's random generator state is not the child's to
+		 * know; nor are its descriptors (responder control, listeners). */
+		key_forget_random();
+		for (int fd = 3; fd < 1024; fd++)
+			if (fd != sv[1])
+				close(fd);
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
+			_exit(1);
+		stop_on_signals(0); /* a stop signal ends it: the parent reports it */
+		serve(sv[1], ca_file, timeout_ms, uid, gid);
+	}
+	close(sv[1]);
+	np->fd = sv[0];
+	return 0;
+}
+
+/* Ends the network process after a failed exchange and says why, unless
+ * the caller (said) or the process itself already did. */
+static void end_failed(struct netproc *np, int said)
+{
+	int st = 0;
+
+	if (said)
+		kill(np->pid, SIGKILL);
+	close(np->fd);
+	np->fd = -1;
+	if (waitpid(np->pid, &st, 0) == np->pid && !said) {
+		if (WIFSIGNALED(st))
+			err("the network process was killed by signal %d%s", WTERMSIG(st),
+			    WTERMSIG(st) == SIGSYS ? " (a system call outside its seccomp allowlist)"
+						   : "");
+		else if (WEXITSTATUS(st) == 0)
+			err("the network process ended unexpectedly");
+	}
+	np->pid = -1;
+}
+
+int netproc_check_reply(const struct netproc_reply *rep)
+{
+	const struct http_response *h = &rep->head;
+	const char *fields[4 + HTTP_MAX_ALT] = { h->nonce, h->location, h->link_up, h->content_type };
+	const size_t caps[4] = { sizeof h->nonce, sizeof h->location, sizeof h->link_up,
+				 sizeof h->content_type };
+
+	if ((rep->rc != 0 && rep->rc != -1) || rep->body_len > HTTP_MAX_BODY || h->nalt < 0 ||
+	    h->nalt > HTTP_MAX_ALT || h->status < 0 || h->status > 999 || h->retry_after < -1)
+		return -1;
+	for (int i = 0; i < HTTP_MAX_ALT; i++)
+		fields[4 + i] = h->link_alt[i];
+	for (int i = 0; i < 4 + HTTP_MAX_ALT; i++) {
+		size_t cap = i < 4 ? caps[i] : HTTP_MAX_URL;
+		const char *end = memchr(fields[i], '\0', cap);
+
+		if (end == NULL)
+			return -1;
+		for (const char *p = fields[i]; p < end; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return -1;
+	}
+	return 0;
+}
+
+int netproc_request(struct netproc *np, const char *method, const char *url,
+		    const char *content_type, const char *accept, const char *body,
+		    size_t body_len, struct http_response *r)
+{
+	static struct netproc_call call;
+	static struct netproc_reply rep;
+	char *keep_body = r->body;
+	size_t keep_cap = r->body_cap;
+
+	call.body_len = body ? (uint32_t)body_len : 0;
+	if (str_copy(call.method, sizeof call.method, method) < 0 ||
+	    str_copy(call.url, sizeof call.url, url) < 0 ||
+	    str_copy(call.content_type, sizeof call.content_type, content_type ? content_type : "") < 0 ||
+	    str_copy(call.accept, sizeof call.accept, accept ? accept : "") < 0 ||
+	    body_len > NETPROC_MAX_BODY) {
+		err("%s: request too large for the network process", url);
+		return -1;
+	}
+	if (np->fd < 0) {
+		err("%s: the network process is not running", url);
+		return -1;
+	}
+	if (io_all(np->fd, &call, sizeof call, 1) < 0 ||
+	    io_all(np->fd, (void *)body, call.body_len, 1) < 0 ||
+	    io_all(np->fd, &rep, sizeof rep, 0) < 0)
+		goto dead;
+	if (netproc_check_reply(&rep) < 0) {
+		err("%s: malformed reply from the network process", url);
+		end_failed(np, 1);
+		return -1;
+	}
+	np->connects = rep.connects;
+	np->requests = rep.requests;
+	if (rep.rc < 0)
+		return -1; /* the network process reported it */
+	*r = rep.head;
+	r->body = keep_body;
+	r->body_cap = keep_cap;
+	r->body_len = 0;
+	if (http_body_reserve(r, rep.body_len) < 0) {
+		err("out of memory");
+		end_failed(np, 1);
+		return -1;
+	}
+	if (io_all(np->fd, r->body, rep.body_len, 0) < 0)
+		goto dead;
+	r->body_len = rep.body_len;
+	r->body[r->body_len] = '\0';
+	return 0;
+dead:
+	end_failed(np, 0);
+	return -1;
+}
+
+void netproc_stop(struct netproc *np)
+{
+	if (np->fd >= 0) {
+		close(np->fd);
+		np->fd = -1;
+	}
+	if (np->pid > 0) {
+		waitpid(np->pid, NULL, 0);
+		np->pid = -1;
+	}
+}
