@@ -17,7 +17,7 @@
 #define ACME_MAX_NAMES 100
 #define ACME_MAX_NAME 253
 /* A signed request: a CSR for 100 long names, twice base64-encoded, fits. */
-#define ACME_MAX_JWS (64 * 1024)
+#define ACME_MAX_JWS NETPROC_MAX_BODY /* 64 KiB, what the network process takes */
 #define ACME_MAX_CSR (40 * 1024)
 /* RFC 8555 §6.5: a badNonce is answered with a fresh nonce to retry with. A
  * CA that rejects half of all nonces fails a request once in a million. */

@@ -299,7 +299,9 @@ void alpn_serve(const struct alpn_certs *a, const int *fds, int nfds, int ctl)
 	short want[ALPN_MAX_CLIENTS];
 	int nl = nfds < 2 ? nfds : 2;
 
-	cert_cache = calloc((size_t)a->n, sizeof *cert_cache); /* NULL: made every time */
+	cert_cache = malloc((size_t)a->n * sizeof *cert_cache); /* NULL: made every time */
+	if (cert_cache != NULL)
+		memset(cert_cache, 0, (size_t)a->n * sizeof *cert_cache);
 	for (int i = 0; i < ALPN_MAX_CLIENTS; i++) {
 		cl[i].fd = -1;
 		want[i] = 0;

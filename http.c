@@ -583,7 +583,7 @@ void http_response_free(struct http_response *r)
  * mapped on its own, and only the pages responses fill are ever touched,
  * where growing by doubling left every smaller copy behind (60 KiB of them
  * for a 100-name order). */
-int http_body_reserve(struct http_response *r, size_t need)
+static int body_reserve(struct http_response *r, size_t need)
 {
 	if (r->body_len + need + 1 > HTTP_MAX_BODY + 1)
 		return -1;
@@ -867,7 +867,7 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 				size_t want = srclen < room ? srclen : room;
 				int rc;
 
-				if (http_body_reserve(r, want) < 0)
+				if (body_reserve(r, want) < 0)
 					goto too_big;
 				rc = chunked_feed(&ch, src, srclen, &used, (unsigned char *)r->body,
 						  &r->body_len, r->body_len + want);
@@ -890,7 +890,7 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 
 		if (f.content_length > HTTP_MAX_BODY)
 			goto too_big;
-		if (http_body_reserve(r, want) < 0)
+		if (body_reserve(r, want) < 0)
 			goto too_big;
 		if (have > want)
 			have = want;
@@ -903,14 +903,14 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 		/* No framing: the body runs to the end of the connection. */
 		size_t have = hlen - hend;
 
-		if (http_body_reserve(r, have) < 0)
+		if (body_reserve(r, have) < 0)
 			goto too_big;
 		memcpy(r->body, c->hdr + hend, have);
 		r->body_len = have;
 		for (;;) {
 			int m;
 
-			if (http_body_reserve(r, 4096) < 0)
+			if (body_reserve(r, 4096) < 0)
 				goto too_big;
 			m = br_sslio_read(&c->io, r->body + r->body_len, r->body_cap - 1 - r->body_len);
 			if (m < 0)
@@ -922,7 +922,7 @@ static int exchange(struct http_client *c, const char *method, const struct url 
 		f.close = 1;
 	}
 body_done:
-	if (http_body_reserve(r, 0) < 0)
+	if (body_reserve(r, 0) < 0)
 		goto too_big;
 	r->body[r->body_len] = '\0';
 	if (f.close)

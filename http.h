@@ -66,11 +66,6 @@ struct http_response {
 	size_t body_cap;
 };
 
-/* Makes room in r's body for need more bytes and a NUL (the buffer is
- * allocated whole, HTTP_MAX_BODY, on first use). 0, or -1 past the cap or
- * out of memory. */
-int http_body_reserve(struct http_response *r, size_t need);
-
 /* Releases the body buffer; the struct may be reused afterwards. */
 void http_response_free(struct http_response *r);
 

@@ -259,7 +259,7 @@ static int parse_user(const char *v, struct run_opts *r)
 }
 
 struct opt_def {
-	const char *name;
+	char name[17]; /* in place: no pointer and string apart per option */
 	char code;    /* the switch case in parse_options */
 	char has_arg; /* 1: takes a value */
 };
@@ -327,7 +327,7 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 	str_copy(s->challenge, sizeof s->challenge, "http-01");
 	o->nargs = 0;
 	for (int i = 1; i < argc; i++) {
-		char *arg = argv[i], *optarg = NULL;
+		char *arg = argv[i], *optarg = NULL, opt[24]; /* "--name" for messages */
 		const struct opt_def *def = NULL;
 		char c;
 
@@ -372,6 +372,7 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 		if (optarg == NULL)
 			optarg = no_value; /* options without a value never read it */
 		c = def->code;
+		str_fmt(opt, sizeof opt, "--%s", def->name);
 		/* Certificate options only make sense where a certificate is issued. */
 		if (!issue && strchr("dKLWPHcgowbl", c) != NULL) {
 			err("%s: option --%s is for issue", cmd, def->name);
@@ -413,29 +414,28 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 			break;
 		}
 		case 'L':
-			if (copy_opt(s->http_listen, sizeof s->http_listen, "--http-listen", optarg) < 0)
+			if (copy_opt(s->http_listen, sizeof s->http_listen, opt, optarg) < 0)
 				return -1;
 			break;
 		case 'W':
-			if (copy_opt(s->webroot, sizeof s->webroot, "--webroot", optarg) < 0)
+			if (copy_opt(s->webroot, sizeof s->webroot, opt, optarg) < 0)
 				return -1;
 			str_copy(s->challenge, sizeof s->challenge, "webroot");
 			break;
 		case 'T':
-			if (parse_int("--timeout", optarg, 1, 3600, &o->run.timeout_s) < 0)
+			if (parse_int(opt, optarg, 1, 3600, &o->run.timeout_s) < 0)
 				return -1;
 			break;
 		case 'P':
-			if (copy_opt(s->profile, sizeof s->profile, "--profile", optarg) < 0)
+			if (copy_opt(s->profile, sizeof s->profile, opt, optarg) < 0)
 				return -1;
 			break;
 		case 'H':
 		case 'n':
 		case 'o': {
 			/* the programs run later: each must be there now */
-			char *dst = c == 'H' ? s->hook : c == 'n' ? s->notify : s->dns_hook, opt[24];
+			char *dst = c == 'H' ? s->hook : c == 'n' ? s->notify : s->dns_hook;
 
-			str_fmt(opt, sizeof opt, "--%s", def->name);
 			if (copy_opt(dst, STORE_MAX_PATH, opt, optarg) < 0)
 				return -1;
 			if (access(optarg, X_OK) < 0) {
@@ -449,16 +449,16 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 				err("--publish %s: not an absolute path", optarg);
 				return -1;
 			}
-			if (copy_opt(s->publish, sizeof s->publish, "--publish", optarg) < 0)
+			if (copy_opt(s->publish, sizeof s->publish, opt, optarg) < 0)
 				return -1;
 			break;
 		case 'c':
-			if (copy_opt(s->preferred_chain, sizeof s->preferred_chain, "--preferred-chain",
+			if (copy_opt(s->preferred_chain, sizeof s->preferred_chain, opt,
 				     optarg) < 0)
 				return -1;
 			break;
 		case 'y':
-			if (parse_int("--days", optarg, 1, 3650, &o->days) < 0)
+			if (parse_int(opt, optarg, 1, 3650, &o->days) < 0)
 				return -1;
 			break;
 		case 'f': o->run.force = 1; break;
@@ -469,7 +469,7 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 		case 'x': o->deactivate = 1; break;
 		case 'r': o->rollover = 1; break;
 		case 'N':
-			if (parse_int("--reason", optarg, 0, 10, &o->reason) < 0)
+			if (parse_int(opt, optarg, 0, 10, &o->reason) < 0)
 				return -1;
 			break;
 		case 'g': {
@@ -484,12 +484,12 @@ static int parse_options(int argc, char **argv, const char *cmd, struct options 
 			break;
 		}
 		case 'w':
-			if (parse_int("--dns-wait", optarg, 1, 3600, &s->dns_wait) < 0)
+			if (parse_int(opt, optarg, 1, 3600, &s->dns_wait) < 0)
 				return -1;
 			break;
 		case 'b': o->bare_domain = 1; break;
 		case 'l':
-			if (copy_opt(s->alpn_listen, sizeof s->alpn_listen, "--alpn-listen", optarg) < 0)
+			if (copy_opt(s->alpn_listen, sizeof s->alpn_listen, opt, optarg) < 0)
 				return -1;
 			break;
 		case 'p': o->persist_record = optarg; break;

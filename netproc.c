@@ -4,12 +4,13 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,7 +27,7 @@ struct netproc_call {
 
 void netproc_init(struct netproc *np)
 {
-	np->fd = -1;
+	np->rfd = np->wfd = -1;
 	np->pid = -1;
 	np->connects = np->requests = 0;
 }
@@ -89,11 +90,10 @@ struct bpf_prog {
  * UDP, TCP, poll, the clock, memory, entropy for TLS, stderr, exit. Which
  * names exist depends on the architecture. */
 static const unsigned short allowed_calls[] = {
-	SYS_read, SYS_write, SYS_writev, SYS_close, SYS_openat, SYS_lseek, SYS_munmap,
-	SYS_mremap, SYS_madvise, SYS_brk, SYS_socket, SYS_connect, SYS_sendto, SYS_recvfrom,
-	SYS_setsockopt, SYS_getsockopt, SYS_clock_nanosleep, SYS_exit, SYS_exit_group,
-	SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_getrandom, SYS_getpid, SYS_gettid,
-	SYS_ppoll, SYS_nanosleep, SYS_clock_gettime, SYS_gettimeofday, SYS_fstat,
+	SYS_read, SYS_write, SYS_writev, SYS_close, SYS_openat, SYS_munmap, SYS_mremap, SYS_madvise,
+	SYS_brk, SYS_socket, SYS_connect, SYS_sendto, SYS_recvfrom, SYS_setsockopt, SYS_getsockopt,
+	SYS_exit, SYS_exit_group, SYS_rt_sigreturn, SYS_rt_sigprocmask, SYS_getrandom, SYS_getpid,
+	SYS_gettid,
 #ifdef SYS_mmap
 	SYS_mmap,
 #endif
@@ -106,17 +106,32 @@ static const unsigned short allowed_calls[] = {
 #ifdef SYS_poll
 	SYS_poll,
 #endif
+#ifdef SYS_ppoll
+	SYS_ppoll,
+#endif
+#ifdef SYS_ppoll_time64
+	SYS_ppoll_time64,
+#endif
 #ifdef SYS_fcntl
 	SYS_fcntl,
 #endif
 #ifdef SYS_fcntl64
 	SYS_fcntl64,
 #endif
+#ifdef SYS_lseek
+	SYS_lseek,
+#endif
 #ifdef SYS__llseek
 	SYS__llseek,
 #endif
+#ifdef SYS_fstat
+	SYS_fstat,
+#endif
 #ifdef SYS_fstat64
 	SYS_fstat64,
+#endif
+#ifdef SYS_statx
+	SYS_statx,
 #endif
 #ifdef SYS_newfstatat
 	SYS_newfstatat,
@@ -124,20 +139,41 @@ static const unsigned short allowed_calls[] = {
 #ifdef SYS_fstatat64
 	SYS_fstatat64,
 #endif
+#ifdef SYS_clock_gettime
+	SYS_clock_gettime,
+#endif
+#ifdef SYS_clock_gettime32
+	SYS_clock_gettime32,
+#endif
 #ifdef SYS_clock_gettime64
 	SYS_clock_gettime64,
 #endif
+#ifdef SYS_gettimeofday
+	SYS_gettimeofday,
+#endif
+#ifdef SYS_gettimeofday_time32
+	SYS_gettimeofday_time32,
+#endif
+#ifdef SYS_nanosleep
+	SYS_nanosleep,
+#endif
+#ifdef SYS_clock_nanosleep
+	SYS_clock_nanosleep,
+#endif
+#ifdef SYS_clock_nanosleep_time32
+	SYS_clock_nanosleep_time32,
+#endif
 #ifdef SYS_clock_nanosleep_time64
 	SYS_clock_nanosleep_time64,
-#endif
-#ifdef SYS_ppoll_time64
-	SYS_ppoll_time64,
 #endif
 #ifdef SYS_sigreturn
 	SYS_sigreturn,
 #endif
 #ifdef SYS_send
-	SYS_send, SYS_recv,
+	SYS_send,
+#endif
+#ifdef SYS_recv
+	SYS_recv,
 #endif
 };
 #define NCALLS (sizeof allowed_calls / sizeof allowed_calls[0])
@@ -198,24 +234,20 @@ static int confine(unsigned uid, unsigned gid)
 	} else {
 		vmsg("not root: the network process keeps uid %u", (unsigned)getuid());
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		vmsg("no-new-privileges unavailable: %s", strerror(errno));
-		return 0;
-	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		vmsg("%s unavailable: %s", "no-new-privileges", strerror(errno));
 #ifdef AUDIT_ARCH
-	if (seccomp_confine() < 0)
-		vmsg("seccomp unavailable: %s", strerror(errno));
+	else if (seccomp_confine() < 0)
+		vmsg("%s unavailable: %s", "seccomp", strerror(errno));
 #else
-	vmsg("seccomp: no filter for this architecture");
+	else
+		vmsg("seccomp: no filter for this architecture");
 #endif
 	return 0;
 }
 
-/* 1 if the field is NUL-terminated within its size. */
-#define TERMINATED(f) (memchr((f), '\0', sizeof(f)) != NULL)
-
 /* The network process: never returns. */
-static void serve(int fd, const char *ca_file, int timeout_ms, unsigned uid, unsigned gid)
+static void serve(int rfd, int wfd, const char *ca_file, int timeout_ms, unsigned uid, unsigned gid)
 {
 	static struct trust_anchors tas;
 	static struct netproc_call call;
@@ -233,10 +265,11 @@ static void serve(int fd, const char *ca_file, int timeout_ms, unsigned uid, uns
 	http_init(c, &tas);
 	c->timeout_ms = timeout_ms;
 	/* end of input (the parent is done) is the normal end */
-	while (io_all(fd, &call, sizeof call, 0) == 0) {
-		if (!TERMINATED(call.method) || !TERMINATED(call.url) ||
-		    !TERMINATED(call.content_type) || !TERMINATED(call.accept) ||
-		    call.body_len > NETPROC_MAX_BODY || io_all(fd, body, call.body_len, 0) < 0)
+	while (io_all(rfd, &call, sizeof call, 0) == 0) {
+		/* the parent's own strings, checked there; capped here all the same */
+		call.method[sizeof call.method - 1] = call.url[sizeof call.url - 1] = '\0';
+		call.content_type[sizeof call.content_type - 1] = call.accept[sizeof call.accept - 1] = '\0';
+		if (call.body_len > NETPROC_MAX_BODY || io_all(rfd, body, call.body_len, 0) < 0)
 			goto out;
 		body[call.body_len] = '\0';
 #ifdef PICOACME_TEST
@@ -251,8 +284,8 @@ static void serve(int fd, const char *ca_file, int timeout_ms, unsigned uid, uns
 		rep.body_len = rep.rc == 0 ? (uint32_t)rep.head.body_len : 0;
 		rep.connects = c->connects;
 		rep.requests = c->requests;
-		if (io_all(fd, &rep, sizeof rep, 1) < 0 ||
-		    io_all(fd, rep.head.body, rep.body_len, 1) < 0)
+		if (io_all(wfd, &rep, sizeof rep, 1) < 0 ||
+		    io_all(wfd, rep.head.body, rep.body_len, 1) < 0)
 			goto out;
 	}
 	status = 0;
@@ -267,18 +300,15 @@ out:
 int netproc_start(struct netproc *np, const char *ca_file, int timeout_ms, unsigned uid,
 		  unsigned gid)
 {
-	int sv[2] = { -1, -1 };
-	pid_t parent = getpid();
+	int down[2] = { -1, -1 }, up[2] = { -1, -1 };
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		err("socketpair: %s", strerror(errno));
-		return -1;
-	}
-	np->pid = fork();
-	if (np->pid < 0) {
-		err("fork: %s", strerror(errno));
-		close(sv[0]);
-		close(sv[1]);
+	if (pipe2(down, O_CLOEXEC) < 0 || pipe2(up, O_CLOEXEC) < 0 || (np->pid = _Fork()) < 0) {
+		err("network process: %s", strerror(errno));
+		np->pid = -1;
+		close(down[0]);
+		close(down[1]);
+		close(up[0]);
+		close(up[1]);
 		return -1;
 	}
 	if (np->pid == 0) {
@@ -286,16 +316,28 @@ int netproc_start(struct netproc *np, const char *ca_file, int timeout_ms, unsig
 		 * know; nor are its descriptors (responder control, listeners). */
 		key_forget_random();
 		for (int fd = 3; fd < 1024; fd++)
-			if (fd != sv[1])
+			if (fd != down[0] && fd != up[1])
 				close(fd);
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent)
-			_exit(1);
+		/* gone with the parent (a parent gone before this reads end of input) */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		stop_on_signals(0); /* a stop signal ends it: the parent reports it */
-		serve(sv[1], ca_file, timeout_ms, uid, gid);
+		serve(down[0], up[1], ca_file, timeout_ms, uid, gid);
 	}
-	close(sv[1]);
-	np->fd = sv[0];
+	close(down[0]);
+	close(up[1]);
+	np->wfd = down[1];
+	np->rfd = up[0];
 	return 0;
+}
+
+/* Closes the parent's ends: the network process reads end of input. */
+static void netproc_close(struct netproc *np)
+{
+	if (np->rfd >= 0) {
+		close(np->rfd);
+		close(np->wfd);
+	}
+	np->rfd = np->wfd = -1;
 }
 
 /* Ends the network process after a failed exchange and says why, unless
@@ -304,10 +346,11 @@ static void end_failed(struct netproc *np, int said)
 {
 	int st = 0;
 
+	netproc_close(np);
+	if (np->pid <= 0)
+		return;
 	if (said)
 		kill(np->pid, SIGKILL);
-	close(np->fd);
-	np->fd = -1;
 	if (waitpid(np->pid, &st, 0) == np->pid && !said) {
 		if (WIFSIGNALED(st))
 			err("the network process was killed by signal %d%s", WTERMSIG(st),
@@ -319,25 +362,28 @@ static void end_failed(struct netproc *np, int said)
 	np->pid = -1;
 }
 
+/* The response head's text fields: offset and size. */
+#define TEXT_FIELD(f) { offsetof(struct http_response, f), sizeof(((struct http_response *)0)->f) }
+static const unsigned short text_fields[][2] = {
+	TEXT_FIELD(nonce),	 TEXT_FIELD(location),	  TEXT_FIELD(link_up),	   TEXT_FIELD(link_alt[0]),
+	TEXT_FIELD(link_alt[1]), TEXT_FIELD(link_alt[2]), TEXT_FIELD(link_alt[3]), TEXT_FIELD(content_type),
+};
+_Static_assert(HTTP_MAX_ALT == 4, "every alternate link is checked");
+
 int netproc_check_reply(const struct netproc_reply *rep)
 {
 	const struct http_response *h = &rep->head;
-	const char *fields[4 + HTTP_MAX_ALT] = { h->nonce, h->location, h->link_up, h->content_type };
-	const size_t caps[4] = { sizeof h->nonce, sizeof h->location, sizeof h->link_up,
-				 sizeof h->content_type };
 
 	if ((rep->rc != 0 && rep->rc != -1) || rep->body_len > HTTP_MAX_BODY || h->nalt < 0 ||
 	    h->nalt > HTTP_MAX_ALT || h->status < 0 || h->status > 999 || h->retry_after < -1)
 		return -1;
-	for (int i = 0; i < HTTP_MAX_ALT; i++)
-		fields[4 + i] = h->link_alt[i];
-	for (int i = 0; i < 4 + HTTP_MAX_ALT; i++) {
-		size_t cap = i < 4 ? caps[i] : HTTP_MAX_URL;
-		const char *end = memchr(fields[i], '\0', cap);
+	for (size_t i = 0; i < sizeof text_fields / sizeof text_fields[0]; i++) {
+		const char *p = (const char *)h + text_fields[i][0];
+		const char *end = memchr(p, '\0', text_fields[i][1]);
 
 		if (end == NULL)
 			return -1;
-		for (const char *p = fields[i]; p < end; p++)
+		for (; p < end; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				return -1;
 	}
@@ -351,7 +397,6 @@ int netproc_request(struct netproc *np, const char *method, const char *url,
 	static struct netproc_call call;
 	static struct netproc_reply rep;
 	char *keep_body = r->body;
-	size_t keep_cap = r->body_cap;
 
 	call.body_len = body ? (uint32_t)body_len : 0;
 	if (str_copy(call.method, sizeof call.method, method) < 0 ||
@@ -362,13 +407,13 @@ int netproc_request(struct netproc *np, const char *method, const char *url,
 		err("%s: request too large for the network process", url);
 		return -1;
 	}
-	if (np->fd < 0) {
+	if (np->rfd < 0) {
 		err("%s: the network process is not running", url);
 		return -1;
 	}
-	if (io_all(np->fd, &call, sizeof call, 1) < 0 ||
-	    io_all(np->fd, (void *)body, call.body_len, 1) < 0 ||
-	    io_all(np->fd, &rep, sizeof rep, 0) < 0)
+	if (io_all(np->wfd, &call, sizeof call, 1) < 0 ||
+	    io_all(np->wfd, (void *)body, call.body_len, 1) < 0 ||
+	    io_all(np->rfd, &rep, sizeof rep, 0) < 0)
 		goto dead;
 	if (netproc_check_reply(&rep) < 0) {
 		err("%s: malformed reply from the network process", url);
@@ -381,14 +426,16 @@ int netproc_request(struct netproc *np, const char *method, const char *url,
 		return -1; /* the network process reported it */
 	*r = rep.head;
 	r->body = keep_body;
-	r->body_cap = keep_cap;
 	r->body_len = 0;
-	if (http_body_reserve(r, rep.body_len) < 0) {
+	if (r->body == NULL) /* whole, as http.c allocates it: only pages used are touched */
+		r->body = malloc(HTTP_MAX_BODY + 1);
+	r->body_cap = r->body != NULL ? HTTP_MAX_BODY + 1 : 0;
+	if (r->body == NULL) {
 		err("out of memory");
 		end_failed(np, 1);
 		return -1;
 	}
-	if (io_all(np->fd, r->body, rep.body_len, 0) < 0)
+	if (io_all(np->rfd, r->body, rep.body_len, 0) < 0)
 		goto dead;
 	r->body_len = rep.body_len;
 	r->body[r->body_len] = '\0';
@@ -400,10 +447,7 @@ dead:
 
 void netproc_stop(struct netproc *np)
 {
-	if (np->fd >= 0) {
-		close(np->fd);
-		np->fd = -1;
-	}
+	netproc_close(np);
 	if (np->pid > 0) {
 		waitpid(np->pid, NULL, 0);
 		np->pid = -1;

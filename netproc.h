@@ -4,10 +4,10 @@
  * loaded. Started as root it runs as an unprivileged user with no new
  * privileges and a seccomp allowlist; it writes no file. The parent, which
  * owns the keys and the store, hands it one HTTP request at a time over a
- * socketpair and checks every reply before using it.
+ * pair of pipes and checks every reply before using it.
  *
  *   parent (root): settings, keys, JWS, CSR, ACME, store, hooks, challenges
- *      | socketpair: request -> <- reply (checked, capped)
+ *      | pipes: request -> <- reply (checked, capped)
  *   network process (--user, NoNewPrivs, seccomp): DNS, TCP, TLS, HTTP
  */
 #ifndef PICOACME_NETPROC_H
@@ -23,12 +23,12 @@
 #define NETPROC_MAX_BODY (64 * 1024)
 
 struct netproc {
-	int fd;     /* the parent's end of the socketpair; -1 when not running */
+	int rfd, wfd; /* the parent's ends of the two pipes; -1 when not running */
 	pid_t pid;
 	unsigned connects, requests; /* as the network process counted them */
 };
 
-/* A reply as it crosses the socketpair: the response head, then body_len
+/* A reply as it crosses the pipe: the response head, then body_len
  * bytes of body. head.body, body_len and body_cap are not used. */
 struct netproc_reply {
 	int32_t rc;

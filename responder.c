@@ -407,7 +407,7 @@ int responder_start(struct responder *r)
 		err("%s responder: pipe: %s", method_name(r), strerror(errno));
 		return -1;
 	}
-	pid = fork();
+	pid = _Fork();
 	if (pid < 0) {
 		err("%s responder: fork: %s", method_name(r), strerror(errno));
 		close(p[0]);
@@ -415,8 +415,7 @@ int responder_start(struct responder *r)
 		return -1;
 	}
 	if (pid == 0) {
-		close(p[1]);
-		signal(SIGPIPE, SIG_IGN);
+		close(p[1]); /* SIGPIPE stays ignored, as main set it */
 		if (r->mode == RESPONDER_ALPN)
 			alpn_serve(&r->alpn, r->fds, r->nfds, p[0]);
 		else

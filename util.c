@@ -414,7 +414,7 @@ int run_program(const char *program, char *const argv[], char *const env[], size
 
 	for (char **e = environ; *e; e++)
 		ne++;
-	envp = calloc(ne + n + 1, sizeof *envp);
+	envp = malloc((ne + n + 1) * sizeof *envp);
 	if (envp == NULL) {
 		err("%s: out of memory", program);
 		goto out;
@@ -425,7 +425,8 @@ int run_program(const char *program, char *const argv[], char *const env[], size
 			envp[ne++] = *e;
 	for (size_t i = 0; i < n; i++)
 		envp[ne++] = env[i];
-	pid = fork();
+	envp[ne] = NULL;
+	pid = _Fork();
 	if (pid < 0) {
 		err("%s: fork: %s", program, strerror(errno));
 		goto out;
