@@ -218,19 +218,25 @@ void alpn_server_setup(const struct alpn_certs *a, br_ssl_server_context *cc, vo
 	br_ssl_server_reset(cc);
 }
 
-struct tls_client {
-	int fd;
-	int64_t since;
+/* A client's engine, apart from the slot table: only the engines of
+ * clients that came are touched (16 of them are 200 KiB). */
+struct tls_engine {
 	br_ssl_server_context sc;
 	struct sni_policy policy;
 	unsigned char iobuf[ALPN_IOBUF];
+};
+
+struct tls_client {
+	int fd;
+	int64_t since;
+	struct tls_engine *t;
 };
 
 /* Moves one client's handshake as far as its socket allows. Returns the
  * poll events it waits for, or 0 when it is done (or failed). */
 static short tls_step(struct tls_client *c)
 {
-	br_ssl_engine_context *eng = &c->sc.eng;
+	br_ssl_engine_context *eng = &c->t->sc.eng;
 
 	for (;;) {
 		unsigned st = br_ssl_engine_current_state(eng);
@@ -295,6 +301,7 @@ static int free_slot(const struct tls_client *cl, int64_t now, int *wait)
 void alpn_serve(const struct alpn_certs *a, const int *fds, int nfds, int ctl)
 {
 	static struct tls_client cl[ALPN_MAX_CLIENTS];
+	static struct tls_engine engines[ALPN_MAX_CLIENTS];
 	struct pollfd pfd[1 + 2 + ALPN_MAX_CLIENTS];
 	short want[ALPN_MAX_CLIENTS];
 	int nl = nfds < 2 ? nfds : 2;
@@ -304,6 +311,7 @@ void alpn_serve(const struct alpn_certs *a, const int *fds, int nfds, int ctl)
 		memset(cert_cache, 0, (size_t)a->n * sizeof *cert_cache);
 	for (int i = 0; i < ALPN_MAX_CLIENTS; i++) {
 		cl[i].fd = -1;
+		cl[i].t = &engines[i];
 		want[i] = 0;
 	}
 	for (;;) {
@@ -338,7 +346,7 @@ void alpn_serve(const struct alpn_certs *a, const int *fds, int nfds, int ctl)
 					close(cl[slot].fd);
 				cl[slot].fd = fd;
 				cl[slot].since = now_ms();
-				alpn_server_setup(a, &cl[slot].sc, &cl[slot].policy, cl[slot].iobuf);
+				alpn_server_setup(a, &cl[slot].t->sc, &cl[slot].t->policy, cl[slot].t->iobuf);
 				want[slot] = tls_step(&cl[slot]);
 				pfd[1 + nl + slot].revents = 0;
 				if (want[slot] == 0) {

@@ -282,7 +282,7 @@ struct client {
 	int fd;
 	size_t len;
 	int64_t since, deadline;
-	char buf[CHALLENGE_MAX_REQUEST];
+	char *buf; /* CHALLENGE_MAX_REQUEST bytes, apart: only the pages of clients that came are touched */
 };
 
 static void client_close(struct client *c)
@@ -297,7 +297,7 @@ static void client_read(const struct responder *r, struct client *c)
 {
 	char out[CHALLENGE_KEYAUTH_MAX + 256];
 	size_t olen;
-	ssize_t n = read(c->fd, c->buf + c->len, sizeof c->buf - 1 - c->len);
+	ssize_t n = read(c->fd, c->buf + c->len, CHALLENGE_MAX_REQUEST - 1 - c->len);
 
 	if (n <= 0 && !(n < 0 && errno == EAGAIN)) {
 		client_close(c);
@@ -314,7 +314,7 @@ static void client_read(const struct responder *r, struct client *c)
 		client_close(c);
 		return;
 	}
-	if (c->len >= sizeof c->buf - 1) {
+	if (c->len >= CHALLENGE_MAX_REQUEST - 1) {
 		static const char big[] = "HTTP/1.1 431 Request Header Fields Too Large\r\n"
 					  "Content-Length: 0\r\nConnection: close\r\n\r\n";
 
@@ -329,10 +329,13 @@ static void client_read(const struct responder *r, struct client *c)
 static void serve(const struct responder *r, int ctl)
 {
 	static struct client cl[CHALLENGE_MAX_CLIENTS];
+	static char bufs[CHALLENGE_MAX_CLIENTS][CHALLENGE_MAX_REQUEST];
 	struct pollfd pfd[1 + CHALLENGE_MAX_LISTEN + CHALLENGE_MAX_CLIENTS];
 
-	for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++)
+	for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++) {
 		cl[i].fd = -1;
+		cl[i].buf = bufs[i];
+	}
 	for (;;) {
 		int np = 0, timeout = 1000;
 		int64_t now = now_ms();
@@ -349,6 +352,20 @@ static void serve(const struct responder *r, int ctl)
 			return;
 		if (pfd[0].revents)
 			return; /* parent closed the pipe or died */
+		/* Clients before new connections: a validator whose request
+		 * has arrived is answered before this round's accepts could
+		 * push it out (read after them, a storm of 64 evicted it). */
+		now = now_ms();
+		for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++) {
+			struct client *c = &cl[i];
+
+			if (c->fd < 0)
+				continue;
+			if (pfd[1 + r->nfds + i].revents & (POLLIN | POLLHUP | POLLERR))
+				client_read(r, c);
+			if (c->fd >= 0 && now >= c->deadline)
+				client_close(c);
+		}
 		for (int i = 0; i < r->nfds; i++) {
 			int fd, accepted = 0;
 
@@ -358,9 +375,10 @@ static void serve(const struct responder *r, int ctl)
 			 * longest-held client goes, so idle or slow connections (a
 			 * slowloris) cannot lock the CA's validator out. A new
 			 * client is read at once: a validator's request is usually
-			 * there already, and is answered before later connections
-			 * could push it out. */
-			while (accepted++ < CHALLENGE_MAX_CLIENTS &&
+			 * there already. Half the slots per round at most: one
+			 * whose request is still on its way lives to be read in
+			 * the next round, not pushed out by this one's accepts. */
+			while (accepted++ < CHALLENGE_MAX_CLIENTS / 2 &&
 			       (fd = accept4(r->fds[i], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 				int slot = 0;
 
@@ -379,19 +397,7 @@ static void serve(const struct responder *r, int ctl)
 				cl[slot].since = now_ms();
 				cl[slot].deadline = cl[slot].since + CHALLENGE_CLIENT_TIMEOUT_MS;
 				client_read(r, &cl[slot]);
-				pfd[1 + r->nfds + slot].revents = 0;
 			}
-		}
-		now = now_ms();
-		for (int i = 0; i < CHALLENGE_MAX_CLIENTS; i++) {
-			struct client *c = &cl[i];
-
-			if (c->fd < 0)
-				continue;
-			if (pfd[1 + r->nfds + i].revents & (POLLIN | POLLHUP | POLLERR))
-				client_read(r, c);
-			if (c->fd >= 0 && now >= c->deadline)
-				client_close(c);
 		}
 	}
 }
@@ -415,6 +421,7 @@ int responder_start(struct responder *r)
 		return -1;
 	}
 	if (pid == 0) {
+		CHILD_STARTS();
 		close(p[1]); /* SIGPIPE stays ignored, as main set it */
 		if (r->mode == RESPONDER_ALPN)
 			alpn_serve(&r->alpn, r->fds, r->nfds, p[0]);

@@ -93,6 +93,16 @@ int run_program(const char *program, char *const argv[], char *const env[], size
 void stop_on_signals(int on);
 int stop_requested(void);
 
+/* Where a forked child starts. In `make bench`'s instruction counting
+ * build its count starts at zero: callgrind would otherwise copy the
+ * parent's count so far into it. Nothing in every other build. */
+#ifdef PICOACME_CALLGRIND
+#include <valgrind/callgrind.h>
+#define CHILD_STARTS() CALLGRIND_ZERO_STATS
+#else
+#define CHILD_STARTS() ((void)0)
+#endif
+
 /* For a function whose large locals must not stay on the stack while its
  * caller goes on to deeper calls (the stack-clash probes touch every page
  * of a frame, so a merged frame costs its whole size in resident memory). */

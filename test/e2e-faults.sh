@@ -283,6 +283,52 @@ t_lost_answers() {
 	done
 }
 
+# The exchange with the CA broken at chosen points of chosen responses: a
+# reset before the request reaches the CA, half way through the response
+# head or body, or a stall there. Each run completes, or ends within its
+# deadline with one clear error and nothing installed; the next run then
+# completes.
+t_wire_faults() {
+	local n=0 spec path at rc t0 t1 outcome srv summary=""
+	for spec in "GET /dir:stall-body" "HEAD /nonce-plz:before" "POST /sign-me-up:head" \
+		"POST /order-plz:before" "POST /order-plz:body" "POST /authZ/:head" "POST /chalZ/:stall-head" \
+		"POST /my-order/:body" "POST /finalize-order/:head" "POST /certZ/:body" "POST /certZ/:stall-body"; do
+		n=$((n + 1))
+		path=${spec%:*}
+		at=${spec##*:}
+		: >"$TMP/fault.log"
+		COUNT_LOG=$TMP/fault.log FAULT_PATH=$path FAULT_AT=$at python3 test/tls_server.py fault 14448 \
+			"$PEB/cert.pem" "$PEB/key.pem" 14000 >"$TMP/tls-fault.log" 2>&1 &
+		srv=$!
+		BGPIDS=$srv
+		wait_port 14448
+		t0=$(date +%s)
+		"$BIN" issue -d wire$n.example.test --dir "$TMP/wire$n" --agree-tos --server https://localhost:14448/dir \
+			--ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN --timeout 3 2>"$TMP/err"
+		rc=$?
+		t1=$(date +%s)
+		kill $srv 2>/dev/null
+		wait $srv 2>/dev/null
+		grep -q faulted "$TMP/fault.log" || fail "$spec: the fault was not applied"
+		if [ $rc = 0 ]; then
+			outcome=completed
+			! grep -q 'error:' "$TMP/err" || fail "$spec: exit 0 with an error line"
+			pair_ok "$TMP/wire$n" wire$n.example.test
+		else
+			outcome="failed cleanly"
+			cat "$TMP/err"
+			[ $rc = 1 ] && [ "$(grep -c 'error:' "$TMP/err")" -ge 1 ] || fail "$spec: exit $rc without a clear error"
+			[ ! -e "$TMP/wire$n/wire$n.example.test" ] || fail "$spec: something was installed"
+			[ $((t1 - t0)) -le 15 ] || fail "$spec: took $((t1 - t0)) s"
+			pico issue -d wire$n.example.test --dir "$TMP/wire$n" --agree-tos 2>"$TMP/err2" ||
+				{ cat "$TMP/err2"; fail "$spec: the next run failed"; }
+			pair_ok "$TMP/wire$n" wire$n.example.test
+		fi
+		summary="$summary$spec: $outcome in $((t1 - t0)) s; "
+	done
+	echo "$summary" | tr ';' '\n' | sed 's/^ //'
+}
+
 # Every byte to and from the CA in a TCP segment of its own: TLS records and
 # HTTP heads arrive in pieces; the issuance completes.
 t_one_byte_segments() {
@@ -397,6 +443,7 @@ run "idle and slowloris floods during validation" t_responder_flood
 run "hostile requests to the responder during validation" t_responder_abuse
 run "a lost answer to the challenge or finalize POST: re-read, carry on" t_lost_answers
 run "1-byte TCP segments to and from the CA" t_one_byte_segments
+run "resets and stalls at chosen points of chosen responses" t_wire_faults
 run "the responder dies during validation: a clear error at once" t_responder_dies
 run "the network process: --user, NoNewPrivs, seccomp, no key in its memory" t_network_process
 run "a forbidden system call ends the run cleanly" t_forbidden_call

@@ -32,6 +32,13 @@ MODE:
                path starts with $DROP_PATH and then closes the connection
                without its answer (the CA acted, the client cannot know),
                appending "dropped" to $COUNT_LOG
+  fault        keep-alive proxy to Pebble that breaks the exchange of the first
+               request whose "METHOD /path" starts with $FAULT_PATH, at
+               $FAULT_AT: "before" (reset, the request never reaches Pebble),
+               "head" or "body" (Pebble answers; the connection is reset half
+               way through the response head, or half way through the
+               body), "stall-head" or "stall-body" (the same point, then
+               nothing more for 60 seconds); appends "faulted" to $COUNT_LOG
 $HANDSHAKE_DELAY (seconds) holds every handshake back that long, as a slow
 link does. Serves at most 200 connections and exits after 120 seconds in
 any case.
@@ -130,6 +137,29 @@ def order_left_pending(resp):
 
 count_lock = threading.Lock()
 dropped = threading.Event()
+faulted = threading.Event()
+
+
+def reset(conn):
+    """Closes with a TCP reset: no close_notify, no FIN."""
+    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    conn.close()
+
+
+def break_exchange(conn, head, body):
+    """The fault of mode "fault" on one request: see the module text."""
+    at = os.environ["FAULT_AT"]
+    count(b"faulted")
+    if at == "before":
+        reset(conn)
+        return
+    resp = forward_keepalive(head, body)
+    rhead, _, rbody = resp.partition(b"\r\n\r\n")
+    cut = len(rhead) // 2 if at.endswith("head") else len(rhead) + 4 + len(rbody) // 2
+    conn.sendall(resp[:cut])
+    if at.startswith("stall"):
+        time.sleep(60)
+    reset(conn)
 
 
 def count(line):
@@ -139,7 +169,8 @@ def count(line):
 
 def handle(conn):
     try:
-        if mode in ("proxy-count", "ratelimit", "redirect", "hold", "pending-order", "drop-answer"):
+        if mode in ("proxy-count", "ratelimit", "redirect", "hold", "pending-order", "drop-answer",
+                    "fault"):
             if mode == "proxy-count":
                 count(b"conn")
             while True:
@@ -186,6 +217,11 @@ def handle(conn):
                     dropped.set()
                     forward_keepalive(head, body)
                     count(b"dropped")
+                    return
+                if (mode == "fault" and line.startswith(os.environ["FAULT_PATH"].encode())
+                        and not faulted.is_set()):
+                    faulted.set()
+                    break_exchange(conn, head, body)
                     return
                 if mode == "pending-order" and line.startswith(b"POST /my-order/"):
                     conn.sendall(order_left_pending(forward_keepalive(head, body)))
