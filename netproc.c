@@ -32,25 +32,6 @@ void netproc_init(struct netproc *np)
 	np->connects = np->requests = 0;
 }
 
-/* Moves exactly n bytes; 0, or -1 on an error or end of file. A request
- * the parent waits for ends by its own deadline, also after a signal. */
-static int io_all(int fd, void *buf, size_t n, int writing)
-{
-	unsigned char *p = buf;
-
-	while (n > 0) {
-		ssize_t m = writing ? write(fd, p, n) : read(fd, p, n);
-
-		if (m < 0 && errno == EINTR)
-			continue;
-		if (m <= 0)
-			return -1;
-		p += m;
-		n -= (size_t)m;
-	}
-	return 0;
-}
-
 /* ---- the network process ---- */
 
 /* Linux's seccomp ABI (linux/filter.h, linux/seccomp.h, linux/audit.h),
@@ -270,11 +251,11 @@ static void serve(int rfd, int wfd, const char *ca_file, int timeout_ms, unsigne
 	http_init(c, &tas);
 	c->timeout_ms = timeout_ms;
 	/* end of input (the parent is done) is the normal end */
-	while (io_all(rfd, &call, sizeof call, 0) == 0) {
+	while (fd_full(rfd, &call, sizeof call, 0) == 0) {
 		/* the parent's own strings, checked there; capped here all the same */
 		call.method[sizeof call.method - 1] = call.url[sizeof call.url - 1] = '\0';
 		call.content_type[sizeof call.content_type - 1] = call.accept[sizeof call.accept - 1] = '\0';
-		if (call.body_len > NETPROC_MAX_BODY || io_all(rfd, body, call.body_len, 0) < 0)
+		if (call.body_len > NETPROC_MAX_BODY || fd_full(rfd, body, call.body_len, 0) < 0)
 			goto out;
 		body[call.body_len] = '\0';
 #ifdef PICOACME_TEST
@@ -289,8 +270,8 @@ static void serve(int rfd, int wfd, const char *ca_file, int timeout_ms, unsigne
 		rep.body_len = rep.rc == 0 ? (uint32_t)rep.head.body_len : 0;
 		rep.connects = c->connects;
 		rep.requests = c->requests;
-		if (io_all(wfd, &rep, sizeof rep, 1) < 0 ||
-		    io_all(wfd, rep.head.body, rep.body_len, 1) < 0)
+		if (fd_full(wfd, &rep, sizeof rep, 1) < 0 ||
+		    fd_full(wfd, rep.head.body, rep.body_len, 1) < 0)
 			goto out;
 	}
 	status = 0;
@@ -417,9 +398,9 @@ int netproc_request(struct netproc *np, const char *method, const char *url,
 		err("%s: the network process is not running", url);
 		return -1;
 	}
-	if (io_all(np->wfd, &call, sizeof call, 1) < 0 ||
-	    io_all(np->wfd, (void *)body, call.body_len, 1) < 0 ||
-	    io_all(np->rfd, &rep, sizeof rep, 0) < 0)
+	if (fd_full(np->wfd, &call, sizeof call, 1) < 0 ||
+	    fd_full(np->wfd, (void *)body, call.body_len, 1) < 0 ||
+	    fd_full(np->rfd, &rep, sizeof rep, 0) < 0)
 		goto dead;
 	if (netproc_check_reply(&rep) < 0) {
 		err("%s: malformed reply from the network process", url);
@@ -441,7 +422,7 @@ int netproc_request(struct netproc *np, const char *method, const char *url,
 		end_failed(np, 1);
 		return -1;
 	}
-	if (io_all(np->rfd, r->body, rep.body_len, 0) < 0)
+	if (fd_full(np->rfd, r->body, rep.body_len, 0) < 0)
 		goto dead;
 	r->body_len = rep.body_len;
 	r->body[r->body_len] = '\0';

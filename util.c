@@ -134,22 +134,24 @@ int str_fmt(char *out, size_t cap, const char *fmt, ...)
 	return n;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+int fd_full(int fd, void *buf, size_t n, int writing)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+	unsigned char *p = buf;
 
-		if (w < 0 && errno == EINTR)
+	while (n > 0) {
+		ssize_t m = writing ? write(fd, p, n) : read(fd, p, n);
+
+		if (m < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (m <= 0)
 			return -1;
-		p += w;
-		n -= (size_t)w;
+		p += m;
+		n -= (size_t)m;
 	}
 	return 0;
 }
 
-int out_str(const char *s) { return write_all(1, s, strlen(s)); }
+int out_str(const char *s) { return fd_full(1, (void *)s, strlen(s), 1); }
 
 void out_fmt(const char *fmt, ...)
 {
@@ -270,7 +272,7 @@ static void vline(int prio, const char *prefix, const char *fmt, va_list ap)
 
 	str_vfmt(line, sizeof line, fmt, ap);
 	n = str_fmt(out, sizeof out, "picoacme: %s%s\n", prefix, line);
-	write_all(2, out, (size_t)(n < (int)sizeof out ? n : (int)sizeof out - 1));
+	fd_full(2, out, (size_t)(n < (int)sizeof out ? n : (int)sizeof out - 1), 1);
 	if (use_syslog) {
 		str_fmt(out, sizeof out, "%s%s", prefix, line);
 		syslog_line(prio, out);

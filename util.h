@@ -79,6 +79,11 @@ void wipe(void *p, size_t n);
 /* Milliseconds from a monotonic clock. */
 int64_t now_ms(void);
 
+/* Moves exactly n bytes to fd (writing) or from it, again after EINTR
+ * (a request the caller waits for ends by its own deadline). 0, or -1 on
+ * an error or end of file. */
+int fd_full(int fd, void *buf, size_t n, int writing);
+
 /* Sleeps ms milliseconds (restarting on EINTR). */
 void sleep_ms(int64_t ms);
 
