@@ -211,14 +211,20 @@ static int seccomp_confine(void)
  * brings 4 KiB of code that keeps threads in step. */
 static int confine(unsigned uid, unsigned gid)
 {
-	if (geteuid() == 0) {
-		if (syscall(SET_GROUPS, 0, NULL) < 0 || syscall(SET_RESGID, gid, gid, gid) < 0 ||
-		    syscall(SET_RESUID, uid, uid, uid) < 0 || syscall(SET_RESUID, 0, 0, 0) == 0) {
-			err("--user %u:%u: cannot switch to it: %s", uid, gid, strerror(errno));
+	if (geteuid() != 0) {
+		vmsg("not root: the network process keeps uid %u", (unsigned)getuid());
+	} else if (syscall(SET_GROUPS, 0, NULL) < 0 || syscall(SET_RESGID, gid, gid, gid) < 0 ||
+		   syscall(SET_RESUID, uid, uid, uid) < 0) {
+		/* root without the capability (a container): unavailable, as the
+		 * other steps may be */
+		if (errno != EPERM) {
+			err("--user %u:%u: %s", uid, gid, strerror(errno));
 			return -1;
 		}
-	} else {
-		vmsg("not root: the network process keeps uid %u", (unsigned)getuid());
+		vmsg("--user %u:%u: %s; the network process stays root", uid, gid, strerror(errno));
+	} else if (syscall(SET_RESUID, 0, 0, 0) == 0) {
+		err("--user %u:%u: root could be regained", uid, gid);
+		return -1;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		vmsg("%s unavailable: %s", "no-new-privileges", strerror(errno));

@@ -413,6 +413,22 @@ t_forbidden_call() {
 		fail "the published pair changed"
 }
 
+# Root without the capability to switch users (a container's root): that
+# step is unavailable, -v says so, and the run completes (the network
+# process still gets no-new-privileges and its seccomp filter).
+t_no_setuid_capability() {
+	local rc
+	[ "$(id -u)" = 0 ] || return 0
+	setpriv --bounding-set=-setuid,-setgid "$BIN" issue -d nocap.example.test --dir "$D" --agree-tos \
+		--server "$SERVER" --ca "$PEB/ca.pem" --run-dir "$RUN" --http-listen $LISTEN -v 2>"$TMP/err"
+	rc=$?
+	grep -v '^picoacme: [A-Z]' "$TMP/err" | grep -i 'user\|error'
+	[ $rc = 0 ] || fail "the run failed without the capability"
+	grep -q -- '--user 65534:65534: Operation not permitted; the network process stays root' "$TMP/err" ||
+		fail "-v does not say the switch was unavailable"
+	pair_ok "$D" nocap.example.test
+}
+
 t_responder_dies() {
 	local rc pid srv child t0 t1
 	held_issue 2 -d h.example.test
@@ -447,4 +463,5 @@ run "resets and stalls at chosen points of chosen responses" t_wire_faults
 run "the responder dies during validation: a clear error at once" t_responder_dies
 run "the network process: --user, NoNewPrivs, seccomp, no key in its memory" t_network_process
 run "a forbidden system call ends the run cleanly" t_forbidden_call
+run "root without the capability to switch users: said at -v, the run completes" t_no_setuid_capability
 summary faults
