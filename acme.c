@@ -854,13 +854,11 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 		goto out;
 	}
 	naz = (size_t)a->doc.tok[arr].size;
-	/* naz is capped above; malloc+memset leaves out calloc's 0.6 KiB */
-	az = malloc((naz ? naz : 1) * sizeof *az);
+	az = alloc_zeroed(naz ? naz : 1, sizeof *az);
 	if (az == NULL) {
 		err("out of memory");
 		goto out;
 	}
-	memset(az, 0, (naz ? naz : 1) * sizeof *az);
 	t = arr + 1;
 	for (size_t i = 0; i < naz; i++, t = json_skip(&a->doc, t))
 		if ((az[i].url = dup_string(a, t, "authorization", order_url)) == NULL)

@@ -306,9 +306,7 @@ void alpn_serve(const struct alpn_certs *a, const int *fds, int nfds, int ctl)
 	short want[ALPN_MAX_CLIENTS];
 	int nl = nfds < 2 ? nfds : 2;
 
-	cert_cache = malloc((size_t)a->n * sizeof *cert_cache); /* NULL: made every time */
-	if (cert_cache != NULL)
-		memset(cert_cache, 0, (size_t)a->n * sizeof *cert_cache);
+	cert_cache = alloc_zeroed((size_t)a->n, sizeof *cert_cache); /* NULL: made every time */
 	for (int i = 0; i < ALPN_MAX_CLIENTS; i++) {
 		cl[i].fd = -1;
 		cl[i].t = &engines[i];

@@ -4,13 +4,12 @@
 #include "util.h"
 
 #include <errno.h>
-#include <stddef.h>
-#include <poll.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <fcntl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -398,12 +398,11 @@ int trust_anchors_load(struct trust_anchors *t, const char *path)
 	fd = open_ca(path);
 	if (fd < 0)
 		goto out;
-	s = malloc(sizeof *s);
+	s = alloc_zeroed(1, sizeof *s);
 	if (s == NULL) {
 		err("%s: out of memory loading CA certificates", path);
 		goto out;
 	}
-	memset(s, 0, sizeof *s);
 	s->t = t;
 	if (scan_file(s, fd) < 0)
 		goto out;

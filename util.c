@@ -134,6 +134,15 @@ int str_fmt(char *out, size_t cap, const char *fmt, ...)
 	return n;
 }
 
+void *alloc_zeroed(size_t n, size_t size)
+{
+	void *p = size == 0 || n <= SIZE_MAX / size ? malloc(n * size) : NULL;
+
+	if (p != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
 int fd_full(int fd, void *buf, size_t n, int writing)
 {
 	unsigned char *p = buf;
@@ -416,7 +425,7 @@ int run_program(const char *program, char *const argv[], char *const env[], size
 
 	for (char **e = environ; *e; e++)
 		ne++;
-	envp = malloc((ne + n + 1) * sizeof *envp);
+	envp = alloc_zeroed(ne + n + 1, sizeof *envp);
 	if (envp == NULL) {
 		err("%s: out of memory", program);
 		goto out;
@@ -427,7 +436,6 @@ int run_program(const char *program, char *const argv[], char *const env[], size
 			envp[ne++] = *e;
 	for (size_t i = 0; i < n; i++)
 		envp[ne++] = env[i];
-	envp[ne] = NULL;
 	pid = _Fork();
 	if (pid < 0) {
 		err("%s: fork: %s", program, strerror(errno));

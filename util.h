@@ -79,6 +79,10 @@ void wipe(void *p, size_t n);
 /* Milliseconds from a monotonic clock. */
 int64_t now_ms(void);
 
+/* n zeroed elements of size bytes, as calloc (NULL when n * size
+ * overflows); the caller frees. Without calloc: musl's is 0.6 KiB. */
+void *alloc_zeroed(size_t n, size_t size);
+
 /* Moves exactly n bytes to fd (writing) or from it, again after EINTR
  * (a request the caller waits for ends by its own deadline). 0, or -1 on
  * an error or end of file. */

@@ -178,6 +178,11 @@ t_command_line() {
 		status --key-type ec384|status: option --key-type is for issue
 		issue -d a.example --timeout 0|--timeout 0: expected a number from 1 to 3600
 		issue -d a.example --timeout 5x|--timeout 5x: expected a number from 1 to 3600
+		renew --user 0|--user 0: expected UID[:GID], numbers other than 0
+		renew --user nobody|--user nobody: expected UID[:GID], numbers other than 0
+		renew --user 100:|--user 100:: expected UID[:GID], numbers other than 0
+		renew --user 100:0|--user 100:0: expected UID[:GID], numbers other than 0
+		renew --user 4294967296|--user 4294967296: expected UID[:GID], numbers other than 0
 		frobnicate|unknown command 'frobnicate' (try --help)
 	EOF
 	# --name=value, an abbreviation and options after the names all work.

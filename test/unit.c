@@ -52,6 +52,20 @@ static const char *tmpdir = "test/tmp/unit";
 
 /* ---- base64url (RFC 4648 §10 vectors, url alphabet, no padding) ---- */
 
+/* calloc's contract: zeroed, and NULL where n * size overflows. */
+static void test_alloc_zeroed(void)
+{
+	unsigned char *p = alloc_zeroed(3, 5);
+	int zero = p != NULL;
+
+	for (size_t i = 0; p != NULL && i < 15; i++)
+		zero &= p[i] == 0;
+	CHECK(zero);
+	free(p);
+	CHECK(alloc_zeroed(SIZE_MAX / 2 + 1, 2) == NULL);
+	CHECK(alloc_zeroed((size_t)1 << (sizeof(size_t) * 4), (size_t)1 << (sizeof(size_t) * 4)) == NULL);
+}
+
 static void test_b64url(void)
 {
 	static const struct { const char *in, *out; } v[] = {
@@ -1729,6 +1743,7 @@ static void test_resolve_files(void)
 int main(void)
 {
 	run_cmd("mkdir -p test/tmp/unit");
+	RUN(test_alloc_zeroed);
 	RUN(test_b64url);
 	RUN(test_thumbprint_rfc7638);
 	RUN(test_rfc7515_a3);
