@@ -41,10 +41,13 @@ int challenger_setup(struct challenger *c, const struct challenge_config *cfg)
 		return -1;
 	}
 	c->ready = 1;
-	if (uses_responder(c->method))
+	if (uses_responder(c->method)) {
 		responder_init(&c->http);
-	else
+		c->http.uid = cfg->uid;
+		c->http.gid = cfg->gid;
+	} else {
 		dns_challenges_init(&c->dns, NULL, 0, 0);
+	}
 	switch (c->method) {
 	case CHALLENGE_HTTP01:
 		if (strcmp(cfg->method, "webroot") == 0)
@@ -91,7 +94,7 @@ int challenger_add(struct challenger *c, const struct challenge_task *t)
 	case CHALLENGE_HTTP01:
 		return responder_add(&c->http, t->token, t->keyauth);
 	case CHALLENGE_TLSALPN01:
-		return responder_add_alpn(&c->http, t->ident, t->keyauth);
+		return responder_add(&c->http, t->ident, t->keyauth);
 	case CHALLENGE_DNS01:
 		return dns01_add(&c->dns, t->ident, t->keyauth);
 	case CHALLENGE_DNS_PERSIST01:

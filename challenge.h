@@ -32,6 +32,7 @@ struct challenge_config {
 	const char *webroot;
 	const char *dns_hook;
 	int dns_wait_s;
+	unsigned uid, gid; /* the responder process's --user */
 };
 
 struct challenger {

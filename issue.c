@@ -341,7 +341,7 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 
 	struct challenge_config cc = { s->challenge, s->http_listen[0] ? s->http_listen : NULL,
 				       s->alpn_listen[0] ? s->alpn_listen : NULL, s->webroot, s->dns_hook,
-				       s->dns_wait };
+				       s->dns_wait, r->o->user_uid, r->o->user_gid };
 
 	challenger_init(&chal);
 	if (s->key_type[0] && key_type_parse(s->key_type, &kt) < 0) {

@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,7 +69,7 @@ static void usage(int fd)
 		" --email ADDR, --agree-tos  (a new account)\n"
 		" --eab-kid KID --eab-hmac-key KEY\n"
 		" --timeout SECONDS (default 30)\n"
-		" --user UID[:GID]  the network process's, when root (default 65534, nobody)\n"
+		" --user UID[:GID]  the network and responder processes', when root (default 65534)\n"
 		" --syslog, -v\n"
 		"issue options, recorded for renewals:\n"
 		" -d NAME           DNS name, *.NAME or IP address (repeat; the first is the main one)\n"
@@ -650,7 +651,18 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int rc, lock, created = 0;
 
-	signal(SIGPIPE, SIG_IGN);
+	/* Standard descriptors closed by whoever started us would be taken by
+	 * the first files opened here, and messages would be written into a
+	 * key file or a listening socket. */
+	while ((rc = open("/dev/null", O_RDWR)) >= 0 && rc <= 2)
+		;
+	if (rc > 2)
+		close(rc);
+	/* sigaction, not signal(): the same call without a wrapper */
+	sigaction(SIGPIPE, &(struct sigaction){ .sa_handler = SIG_IGN }, NULL);
+	/* _exit: under a seccomp filter, atexit work may not run */
+	if (argc == 2 && strcmp(argv[1], RESPONDER_ARG) == 0)
+		_exit(responder_process());
 	if (argc < 2) {
 		usage(2);
 		return EXIT_ERROR;

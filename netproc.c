@@ -170,12 +170,13 @@ static const unsigned short allowed_calls[] = {
 #endif
 #define SIOCGIFINDEX_ 0x8933
 
-/* Kills the process on any other call, or on another architecture's ABI.
- * ioctl only as SIOCGIFINDEX: the scope of a link-local name server. */
-static int seccomp_confine(void)
+/* Kills the process on any other call than the list and extra, or on
+ * another architecture's ABI. ioctl only as SIOCGIFINDEX: the scope of a
+ * link-local name server. */
+static int seccomp_confine(long extra)
 {
-	struct bpf_insn f[NCALLS + 9];
-	struct bpf_prog prog = { (unsigned short)(NCALLS + 9), f };
+	struct bpf_insn f[NCALLS + 10];
+	struct bpf_prog prog = { (unsigned short)(NCALLS + 10), f };
 	size_t i;
 
 	f[0] = (struct bpf_insn){ BPF_LOAD_WORD, 0, 0, 4 }; /* seccomp_data.arch */
@@ -183,12 +184,13 @@ static int seccomp_confine(void)
 	f[2] = (struct bpf_insn){ BPF_RETURN, 0, 0, SECCOMP_KILL_PROCESS };
 	f[3] = (struct bpf_insn){ BPF_LOAD_WORD, 0, 0, 0 }; /* seccomp_data.nr */
 	for (i = 0; i < NCALLS; i++) /* a match jumps to the last instruction */
-		f[4 + i] = (struct bpf_insn){ BPF_JUMP_EQ, (uint8_t)(NCALLS + 3 - i), 0, allowed_calls[i] };
-	f[4 + NCALLS] = (struct bpf_insn){ BPF_JUMP_EQ, 0, 2, SYS_ioctl };
-	f[5 + NCALLS] = (struct bpf_insn){ BPF_LOAD_WORD, 0, 0, ARG1_LOW };
-	f[6 + NCALLS] = (struct bpf_insn){ BPF_JUMP_EQ, 1, 0, SIOCGIFINDEX_ };
-	f[7 + NCALLS] = (struct bpf_insn){ BPF_RETURN, 0, 0, SECCOMP_KILL_PROCESS };
-	f[8 + NCALLS] = (struct bpf_insn){ BPF_RETURN, 0, 0, SECCOMP_ALLOW };
+		f[4 + i] = (struct bpf_insn){ BPF_JUMP_EQ, (uint8_t)(NCALLS + 4 - i), 0, allowed_calls[i] };
+	f[4 + NCALLS] = (struct bpf_insn){ BPF_JUMP_EQ, 4, 0, (uint32_t)extra };
+	f[5 + NCALLS] = (struct bpf_insn){ BPF_JUMP_EQ, 0, 2, SYS_ioctl };
+	f[6 + NCALLS] = (struct bpf_insn){ BPF_LOAD_WORD, 0, 0, ARG1_LOW };
+	f[7 + NCALLS] = (struct bpf_insn){ BPF_JUMP_EQ, 1, 0, SIOCGIFINDEX_ };
+	f[8 + NCALLS] = (struct bpf_insn){ BPF_RETURN, 0, 0, SECCOMP_KILL_PROCESS };
+	f[9 + NCALLS] = (struct bpf_insn){ BPF_RETURN, 0, 0, SECCOMP_ALLOW };
 	return prctl(PR_SET_SECCOMP, SECCOMP_FILTER, &prog, 0, 0);
 }
 #endif
@@ -204,14 +206,12 @@ static int seccomp_confine(void)
 #define SET_RESUID SYS_setresuid
 #endif
 
-/* Runs as uid:gid (when root), with no new privileges and the allowlist.
- * 0, or -1 with an error when a step that must work failed. The system
- * calls directly: the process is single-threaded, and libc's setuid family
- * brings 4 KiB of code that keeps threads in step. */
-static int confine(unsigned uid, unsigned gid)
+/* The system calls directly: the process is single-threaded, and libc's
+ * setuid family brings 4 KiB of code that keeps threads in step. */
+int confine_process(const char *who, unsigned uid, unsigned gid, long extra_call)
 {
 	if (geteuid() != 0) {
-		vmsg("not root: the network process keeps uid %u", (unsigned)getuid());
+		vmsg("not root: the %s keeps uid %u", who, (unsigned)getuid());
 	} else if (syscall(SET_GROUPS, 0, NULL) < 0 || syscall(SET_RESGID, gid, gid, gid) < 0 ||
 		   syscall(SET_RESUID, uid, uid, uid) < 0) {
 		/* root without the capability (a container): unavailable, as the
@@ -220,7 +220,7 @@ static int confine(unsigned uid, unsigned gid)
 			err("--user %u:%u: %s", uid, gid, strerror(errno));
 			return -1;
 		}
-		vmsg("--user %u:%u: %s; the network process stays root", uid, gid, strerror(errno));
+		vmsg("--user %u:%u: %s; the %s stays root", uid, gid, strerror(errno), who);
 	} else if (syscall(SET_RESUID, 0, 0, 0) == 0) {
 		err("--user %u:%u: root could be regained", uid, gid);
 		return -1;
@@ -228,11 +228,12 @@ static int confine(unsigned uid, unsigned gid)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		vmsg("%s unavailable: %s", "no-new-privileges", strerror(errno));
 #ifdef AUDIT_ARCH
-	else if (seccomp_confine() < 0)
+	else if (seccomp_confine(extra_call) < 0)
 		vmsg("%s unavailable: %s", "seccomp", strerror(errno));
 #else
 	else
 		vmsg("seccomp: no filter for this architecture");
+	(void)extra_call;
 #endif
 	return 0;
 }
@@ -251,7 +252,7 @@ static void serve(int rfd, int wfd, const char *ca_file, int timeout_ms, unsigne
 		err("out of memory");
 		goto out;
 	}
-	if (trust_anchors_load(&tas, ca_file) < 0 || confine(uid, gid) < 0)
+	if (trust_anchors_load(&tas, ca_file) < 0 || confine_process("network process", uid, gid, SYS_read) < 0)
 		goto out;
 	http_init(c, &tas);
 	c->timeout_ms = timeout_ms;
@@ -307,9 +308,7 @@ int netproc_start(struct netproc *np, const char *ca_file, int timeout_ms, unsig
 		/* The parent's random generator state is not the child's to
 		 * know; nor are its descriptors (responder control, listeners). */
 		key_forget_random();
-		for (int fd = 3; fd < 1024; fd++)
-			if (fd != down[0] && fd != up[1])
-				close(fd);
+		close_inherited(down[0], up[1]);
 		/* gone with the parent (a parent gone before this reads end of input) */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		stop_on_signals(0); /* a stop signal ends it: the parent reports it */

@@ -56,6 +56,12 @@ int netproc_request(struct netproc *np, const char *method, const char *url,
 /* Ends the network process (it closes its connection) and reaps it. */
 void netproc_stop(struct netproc *np);
 
+/* Runs the calling process as uid:gid (when root), with no new privileges
+ * and the seccomp allowlist of the network process plus extra_call;
+ * what is unavailable is said at -v, naming who. 0, or -1 with an error
+ * when a step that must work failed. */
+int confine_process(const char *who, unsigned uid, unsigned gid, long extra_call);
+
 /* Checks a reply head from the network process before anything reads it:
  * rc 0 or -1, every string NUL-terminated in its field and free of control
  * characters, counts and body length within their caps. 0 or -1. Exposed

@@ -1,6 +1,7 @@
 /* responder.c - see responder.h */
 #include "responder.h"
 #include "jws.h"
+#include "netproc.h"
 #include "resolve.h"
 #include "store.h"
 #include "util.h"
@@ -11,10 +12,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,14 +42,13 @@ void responder_init(struct responder *r)
 	r->webroot[0] = '\0';
 	r->ctl = -1;
 	r->pid = -1;
-	alpn_init(&r->alpn);
 	for (int i = 0; i < CHALLENGE_MAX_LISTEN; i++)
 		r->fds[i] = -1;
 }
 
 static const char *method_name(const struct responder *r)
 {
-	return r->mode == RESPONDER_ALPN ? "tls-alpn-01" : "http-01";
+	return r->mode == RESPONDER_ALPN ? "tls-alpn-01 responder" : "http-01 responder";
 }
 
 static int bind_one(struct responder *r, int family, const struct sockaddr *sa,
@@ -60,7 +63,7 @@ static int bind_one(struct responder *r, int family, const struct sockaddr *sa,
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
 	if (bind(fd, sa, salen) < 0 || listen(fd, r->mode == RESPONDER_ALPN ? 256 : 32) < 0) {
-		err("%s responder: cannot listen on %s: %s", method_name(r), spec, strerror(errno));
+		err("%s: cannot listen on %s: %s", method_name(r), spec, strerror(errno));
 		close(fd);
 		return -2;
 	}
@@ -118,7 +121,7 @@ static int listen_on(struct responder *r, const char *spec, const char *default_
 			rc = bind_one(r, AF_INET, (struct sockaddr *)&s4, sizeof s4, 0, what);
 		if (rc < 0) {
 			if (rc == -1)
-				err("%s responder: cannot create a socket: %s", method_name(r), strerror(errno));
+				err("%s: cannot create a socket: %s", method_name(r), strerror(errno));
 			goto out;
 		}
 	} else {
@@ -153,11 +156,6 @@ int responder_alpn(struct responder *r, const char *spec)
 	return listen_on(r, spec, "443", "--alpn-listen");
 }
 
-int responder_add_alpn(struct responder *r, const char *ident, const char *keyauth)
-{
-	return alpn_add(&r->alpn, ident, keyauth);
-}
-
 int responder_webroot(struct responder *r, const char *dir)
 {
 	responder_init(r);
@@ -186,12 +184,13 @@ int responder_add(struct responder *r, const char *token, const char *keyauth)
 	size_t tl = strlen(token), kl = strlen(keyauth), taill;
 	const char *tail;
 
-	if (!challenge_token_valid(token)) {
+	/* tls-alpn-01 keeps identifiers here, checked as ordered */
+	if (r->mode != RESPONDER_ALPN && !challenge_token_valid(token)) {
 		err("challenge token is not base64url; refusing it");
 		return -1;
 	}
-	/* every entry fits: the text has room for the longest of each */
-	if (kl >= CHALLENGE_KEYAUTH_MAX || r->n >= CHALLENGE_MAX_TOKENS) {
+	if (kl >= CHALLENGE_KEYAUTH_MAX || r->n >= CHALLENGE_MAX_TOKENS ||
+	    tl + kl + 2 > sizeof r->text - r->text_len) {
 		err("too many or too long challenge tokens");
 		return -1;
 	}
@@ -402,6 +401,75 @@ static void serve(const struct responder *r, int ctl)
 	}
 }
 
+/* 1 if off is inside r's text, which ends with a NUL. */
+static int inside(const struct responder *r, unsigned off)
+{
+	return off < r->text_len && r->text[r->text_len - 1] == '\0';
+}
+
+int responder_table_read(struct responder *r, int fd)
+{
+	if (fd_full(fd, r, offsetof(struct responder, text), 0) < 0 ||
+	    (r->mode != RESPONDER_HTTP && r->mode != RESPONDER_ALPN) || r->nfds < 1 ||
+	    r->nfds > CHALLENGE_MAX_LISTEN || r->n < 0 || r->n > CHALLENGE_MAX_TOKENS ||
+	    r->text_len > sizeof r->text || fd_full(fd, r->text, r->text_len, 0) < 0)
+		goto bad;
+	for (int i = 0; i < r->n; i++) {
+		char ka[CHALLENGE_KEYAUTH_MAX];
+		const struct challenge_entry *e = &r->e[i];
+
+		if (!inside(r, e->token) || !inside(r, e->tail))
+			goto bad;
+		if (r->mode == RESPONDER_ALPN &&
+		    ((size_t)str_fmt(ka, sizeof ka, "%s%s", e->keyauth_has_token ? r->text + e->token : "",
+				     r->text + e->tail) >= sizeof ka ||
+		     alpn_add(&r->alpn, r->text + e->token, ka) < 0))
+			return -1;
+	}
+	return 0;
+bad:
+	err("%s: not a responder table", RESPONDER_ARG);
+	return -1;
+}
+
+int responder_process(void)
+{
+	static struct responder r; /* static: its alpn part starts empty */
+
+	if (responder_table_read(&r, 0) < 0)
+		return 1;
+	/* an invoker's descriptors are not the responder's */
+	close_inherited(r.fds[0], r.fds[1]);
+	log_set_verbose(r.verbose);
+	if (r.syslog)
+		log_use_syslog();
+	if (confine_process(method_name(&r), r.uid, r.gid, SYS_accept4) < 0)
+		return 1;
+	if (r.mode == RESPONDER_ALPN)
+		alpn_serve(&r.alpn, r.fds, r.nfds, 0);
+	else
+		serve(&r, 0);
+	return 0;
+}
+
+/* The responder child: a fresh image of this program with the table on
+ * descriptor 0 (main keeps 0-2 open, so no listener is there) and the
+ * listeners where they are, the only descriptors it keeps across exec.
+ * Never returns. */
+static void responder_exec(const struct responder *r, int table)
+{
+	char *argv[] = { (char *)"picoacme", (char *)RESPONDER_ARG, NULL }, *envp[] = { NULL };
+
+	if (dup2(table, 0) >= 0) {
+		for (int i = 0; i < r->nfds; i++)
+			ioctl(r->fds[i], FIONCLEX);
+		execve("/proc/self/exe", argv, envp);
+	}
+	/* no copy of this process serves: it holds the keys */
+	err("%s: /proc/self/exe: %s", method_name(r), strerror(errno));
+	_exit(1);
+}
+
 int responder_start(struct responder *r)
 {
 	int p[2];
@@ -410,28 +478,29 @@ int responder_start(struct responder *r)
 	if (r->mode != RESPONDER_HTTP && r->mode != RESPONDER_ALPN)
 		return 0;
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		err("%s responder: pipe: %s", method_name(r), strerror(errno));
+		err("%s: pipe: %s", method_name(r), strerror(errno));
 		return -1;
 	}
 	pid = _Fork();
 	if (pid < 0) {
-		err("%s responder: fork: %s", method_name(r), strerror(errno));
+		err("%s: fork: %s", method_name(r), strerror(errno));
 		close(p[0]);
 		close(p[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		CHILD_STARTS();
-		close(p[1]); /* SIGPIPE stays ignored, as main set it */
-		if (r->mode == RESPONDER_ALPN)
-			alpn_serve(&r->alpn, r->fds, r->nfds, p[0]);
-		else
-			serve(r, p[0]);
-		_exit(0);
+		responder_exec(r, p[0]);
 	}
 	close(p[0]);
 	r->ctl = p[1];
 	r->pid = pid;
+	r->verbose = log_verbose();
+	r->syslog = log_uses_syslog();
+	if (fd_full(p[1], r, offsetof(struct responder, text) + r->text_len, 1) < 0) {
+		err("%s: pipe: %s", method_name(r), strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -462,7 +531,7 @@ int responder_wait(struct responder *r, int64_t ms)
 		while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
 			;
 		r->pid = -1;
-		err("%s responder stopped during validation (%s %d)",
+		err("%s stopped during validation (%s %d)",
 		    method_name(r), WIFSIGNALED(st) ? "signal" : "exit status",
 		    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 		return -1;
@@ -471,7 +540,6 @@ int responder_wait(struct responder *r, int64_t ms)
 
 void responder_stop(struct responder *r)
 {
-	alpn_free(&r->alpn);
 	if (r->ctl >= 0) {
 		close(r->ctl);
 		r->ctl = -1;

@@ -37,17 +37,21 @@ struct challenge_entry {
 };
 
 struct responder {
+	/* From mode to the end of text[text_len]: what the responder process
+	 * gets, as it lies here (responder_start). */
 	enum responder_mode mode;
-	int fds[CHALLENGE_MAX_LISTEN];
+	unsigned uid, gid; /* the responder process runs as these when started as root */
+	int verbose, syslog; /* the parent's logging */
 	int nfds;
-	pid_t pid;
-	int ctl; /* write end of the pipe whose EOF stops the child */
-	char webroot[768];
+	int fds[CHALLENGE_MAX_LISTEN];
 	int n;
 	size_t text_len;
 	struct challenge_entry e[CHALLENGE_MAX_TOKENS];
 	char text[CHALLENGE_MAX_TOKENS * (CHALLENGE_TOKEN_MAX + CHALLENGE_KEYAUTH_MAX)];
-	struct alpn_certs alpn; /* tls-alpn-01; last, paged in only when used */
+	pid_t pid;
+	int ctl; /* write end of the pipe whose EOF stops the child */
+	char webroot[768];
+	struct alpn_certs alpn; /* tls-alpn-01, made in the responder process; last, paged in only there */
 };
 
 /* 1 if token is 1..CHALLENGE_TOKEN_MAX-1 base64url characters, else 0.
@@ -66,18 +70,35 @@ int responder_listen(struct responder *r, const char *spec);
  * means port 443 everywhere). 0, or -1 with an error naming the address. */
 int responder_alpn(struct responder *r, const char *spec);
 
-/* tls-alpn-01: registers the certificate for ident proving keyauth. 0 or -1. */
-int responder_add_alpn(struct responder *r, const char *ident, const char *keyauth);
-
 /* Prepares webroot mode: files go to DIR/.well-known/acme-challenge/. 0 or -1. */
 int responder_webroot(struct responder *r, const char *dir);
 
 /* Registers a token and its key authorization; in webroot mode the file is
- * written at once (0644). 0, or -1 with an error. */
+ * written at once (0644). tls-alpn-01 registers the identifier in place of
+ * the token (its certificate is made in the responder process). 0, or -1
+ * with an error. */
 int responder_add(struct responder *r, const char *token, const char *keyauth);
 
-/* Starts serving (http mode forks the responder process). 0 or -1. */
+/* Starts serving: the http-01 and tls-alpn-01 modes fork the responder
+ * process, which runs a fresh image of this program (RESPONDER_ARG) that
+ * gets the listening sockets and its table, never the parent's memory and
+ * keys. 0 or -1. */
 int responder_start(struct responder *r);
+
+/* The argument that makes main run responder_process(). */
+#define RESPONDER_ARG "--internal-responder"
+
+/* The responder process: reads its table from descriptor 0 (then its EOF
+ * stops it),
+ * which names the listening sockets it inherited, switches to the
+ * table's uid:gid with no new privileges and a seccomp allowlist (when
+ * root), and serves. Returns an exit status: 0, or 1 for a bad table. */
+int responder_process(void);
+
+/* Reads a table as responder_start sends it from fd into r (its alpn part
+ * empty), checks every count and offset, and makes the tls-alpn-01
+ * certificates' entries. 0, or -1 with an error. Exposed for fuzzing. */
+int responder_table_read(struct responder *r, int fd);
 
 /* Waits ms milliseconds (r may be NULL). 0, or -1 with an error as soon as
  * the responder process has ended: the CA could not reach it any more. */

@@ -160,6 +160,13 @@ int fd_full(int fd, void *buf, size_t n, int writing)
 	return 0;
 }
 
+void close_inherited(int keep1, int keep2)
+{
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != keep1 && fd != keep2)
+			close(fd);
+}
+
 int out_str(const char *s) { return fd_full(1, (void *)s, strlen(s), 1); }
 
 void out_fmt(const char *fmt, ...)
@@ -236,6 +243,7 @@ void time_format(int64_t t, char *out, size_t cap)
 /* ---- logging ---- */
 
 void log_use_syslog(void) { use_syslog = 1; }
+int log_uses_syslog(void) { return use_syslog; }
 
 void log_set_verbose(int verbose) { verbose_level = verbose; }
 int log_verbose(void) { return verbose_level; }

@@ -27,6 +27,8 @@ void crit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Also send every line to syslog (facility daemon, ident picoacme). */
 void log_use_syslog(void);
+/* 1 once log_use_syslog was called. */
+int log_uses_syslog(void);
 
 /* Wall-clock seconds since the epoch. Test builds (PICOACME_TEST) honour
  * PICOACME_TEST_NOW=<seconds> so clock checks can be exercised. */
@@ -87,6 +89,10 @@ void *alloc_zeroed(size_t n, size_t size);
  * (a request the caller waits for ends by its own deadline). 0, or -1 on
  * an error or end of file. */
 int fd_full(int fd, void *buf, size_t n, int writing);
+
+/* Closes every descriptor from 3 to 1023 but keep1 and keep2: what a child
+ * inherited is not its own. */
+void close_inherited(int keep1, int keep2);
 
 /* Sleeps ms milliseconds (restarting on EINTR). */
 void sleep_ms(int64_t ms);

@@ -208,7 +208,7 @@ NOOP_REQS=-
 
 # CPU as instructions, counted by callgrind: repeatable where seconds are
 # not. A scenario-a issuance by picoacme (all its processes: the parent,
-# the network process, the http-01 responder) beside one handshake of
+# the network process, the http-01 responder's image) beside one handshake of
 # `openssl s_client`, each trusting the full bundle and Pebble's CA alone.
 instructions() { # NAME COMMAND...: instructions of COMMAND's process and the ones it forks
 	local out=$TMP/callgrind/$1
@@ -216,7 +216,9 @@ instructions() { # NAME COMMAND...: instructions of COMMAND's process and the on
 	# world-writable: picoacme's network process writes its count as --user
 	mkdir -p "$TMP/callgrind" && chmod 1777 "$TMP/callgrind"
 	rm -f "$out".*
-	valgrind --tool=callgrind --callgrind-out-file="$out.%p" "$@" </dev/null >/dev/null 2>&1 || true
+	# --trace-children: the responder is a fresh image (an execve)
+	valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out.%p" "$@" </dev/null \
+		>/dev/null 2>&1 || true
 	# summary and totals say the same: the first of them, per process
 	awk 'FNR == 1 {seen = 0} /^(summary|totals):/ && !seen {n += $2; seen = f = 1}
 		END {print (f ? n : "-")}' "$out".* 2>/dev/null || echo -

@@ -201,17 +201,21 @@ HOOK
 # held_issue SECONDS -d NAME...: starts an issuance through a proxy that
 # holds the challenge POST back SECONDS and returns once the proxy has it:
 # the responder is up and the CA has not been told. Sets $srv and $pid.
+# (With --challenge tls-alpn-01 in NAME..., the responder listens on
+# Pebble's tls-alpn-01 port instead.)
 held_issue() {
-	local hold=$1
+	local hold=$1 listen="--http-listen $LISTEN"
 	shift
+	case " $* " in *" tls-alpn-01 "*) listen="--alpn-listen 127.0.0.1:5001" ;; esac
 	: >"$TMP/hold.log"
 	COUNT_LOG=$TMP/hold.log HOLD=$hold python3 test/tls_server.py hold 14446 "$PEB/cert.pem" "$PEB/key.pem" \
 		14000 >"$TMP/tls-hold.log" 2>&1 &
 	srv=$!
 	BGPIDS=$srv
 	wait_port 14446
+	# shellcheck disable=SC2086 # $listen: an option and its value
 	"$BIN" issue "$@" --dir "$D" --agree-tos --server https://localhost:14446/dir --ca "$PEB/ca.pem" \
-		--run-dir "$RUN" --http-listen $LISTEN 2>"$TMP/err" &
+		--run-dir "$RUN" $listen 2>"$TMP/err" &
 	pid=$!
 	for _ in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
 }
@@ -345,15 +349,21 @@ t_one_byte_segments() {
 	pair_ok "$TMP/seg" seg.example.test
 }
 
-# The responder process dies while the CA validates: the run ends at once
-# with a clear error, not after the CA's own timeout. A proxy holds the
-# challenge POST back while the test kills the responder.
-# network_child PID: the child of PID that is the network process (the one
-# under seccomp), or nothing.
+# network_child PID: the child of PID that is the network process (under
+# seccomp, not the responder), or nothing.
 network_child() {
 	local c
 	for c in $(pgrep -P "$1"); do
-		grep -q '^Seccomp:[[:space:]]*2' "/proc/$c/status" 2>/dev/null && echo "$c"
+		grep -q '^Seccomp:[[:space:]]*2' "/proc/$c/status" 2>/dev/null &&
+			! grep -q -- --internal-responder "/proc/$c/cmdline" 2>/dev/null && echo "$c"
+	done
+}
+
+# responder_child PID: the child of PID that is the responder process.
+responder_child() {
+	local c
+	for c in $(pgrep -P "$1"); do
+		grep -q -- --internal-responder "/proc/$c/cmdline" 2>/dev/null && echo "$c"
 	done
 }
 
@@ -366,36 +376,53 @@ scalar() {
 # holds DUMP HEX: the memory copy DUMP contains the bytes HEX
 holds() { python3 -c 'import sys; sys.exit(bytes.fromhex(sys.argv[2]) not in open(sys.argv[1], "rb").read())' "$1" "$2"; }
 
-# The network process (DNS, TCP, TLS, HTTP) runs confined and holds no
-# key: during a real issuance its /proc status shows the --user ids with
-# no groups, NoNewPrivs 1 and Seccomp 2, and a copy of its memory holds
-# neither the account key's nor the new certificate key's private scalar,
-# where the parent's memory, copied the same way, holds both.
+# confined STATUS: /proc/PID/status as copied shows --user 4242:4343 with
+# no groups (when the test runs as root), NoNewPrivs 1 and Seccomp 2.
+confined() {
+	grep -E '^(Uid|Gid|Groups|NoNewPrivs|Seccomp):' "$1"
+	if [ "$(id -u)" = 0 ]; then
+		grep -q '^Uid:[[:space:]]*4242[[:space:]]*4242[[:space:]]*4242[[:space:]]*4242$' "$1" &&
+			grep -q '^Gid:[[:space:]]*4343[[:space:]]*4343[[:space:]]*4343[[:space:]]*4343$' "$1" &&
+			grep -q '^Groups:[[:space:]]*$' "$1" || fail "$1: not running as --user 4242:4343"
+	fi
+	grep -q '^NoNewPrivs:[[:space:]]*1$' "$1" || fail "$1: NoNewPrivs is not 1"
+	grep -q '^Seccomp:[[:space:]]*2$' "$1" || fail "$1: Seccomp is not 2"
+}
+
+# The network process (DNS, TCP, TLS, HTTP) and the responder (what any
+# client on the Internet sends) run confined and hold no key: during a real
+# issuance (tls-alpn-01: alpn=1) their /proc status shows the --user ids
+# with no groups, NoNewPrivs 1 and Seccomp 2, and a copy of their memory
+# holds neither the account key's nor the new certificate key's private
+# scalar, where the parent's memory, copied the same way, holds both.
 t_network_process() {
-	local rc pid srv np k
-	held_issue 2 -d np.example.test --user 4242:4343
+	local rc pid srv np rp k name=np.example.test
+	[ "${1:-0}" = 1 ] && name=npalpn.example.test
+	if [ "${1:-0}" = 1 ]; then
+		held_issue 2 -d $name --user 4242:4343 --challenge tls-alpn-01
+	else
+		held_issue 2 -d $name --user 4242:4343
+	fi
 	np=$(network_child $pid)
-	[ -n "$np" ] || { kill $srv $pid; fail "no network process under seccomp"; }
+	rp=$(responder_child $pid)
+	[ -n "$np" ] && [ -n "$rp" ] || { kill $srv $pid; fail "no network process ($np) or responder ($rp)"; }
 	cp "/proc/$np/status" "$TMP/np.status"
-	python3 test/memscan.py "$np" "$TMP/np.mem" && python3 test/memscan.py "$pid" "$TMP/parent.mem" ||
-		{ kill $srv $pid; fail "memory not readable"; }
+	cp "/proc/$rp/status" "$TMP/rp.status"
+	python3 test/memscan.py "$np" "$TMP/np.mem" && python3 test/memscan.py "$rp" "$TMP/rp.mem" &&
+		python3 test/memscan.py "$pid" "$TMP/parent.mem" || { kill $srv $pid; fail "memory not readable"; }
 	wait $pid
 	rc=$?
 	kill $srv 2>/dev/null
 	cat "$TMP/err"
-	grep -E '^(Uid|Gid|Groups|NoNewPrivs|Seccomp):' "$TMP/np.status"
 	[ $rc = 0 ] || fail "issuance failed"
-	if [ "$(id -u)" = 0 ]; then
-		grep -q '^Uid:[[:space:]]*4242[[:space:]]*4242[[:space:]]*4242[[:space:]]*4242$' "$TMP/np.status" &&
-			grep -q '^Gid:[[:space:]]*4343[[:space:]]*4343[[:space:]]*4343[[:space:]]*4343$' "$TMP/np.status" &&
-			grep -q '^Groups:[[:space:]]*$' "$TMP/np.status" || fail "not running as --user 4242:4343"
-	fi
-	grep -q '^NoNewPrivs:[[:space:]]*1$' "$TMP/np.status" || fail "NoNewPrivs is not 1"
-	for k in "$D/accounts/localhost_14446_dir/key.pem" "$D/np.example.test/key.pem"; do
+	confined "$TMP/np.status"
+	confined "$TMP/rp.status"
+	for k in "$D/accounts/localhost_14446_dir/key.pem" "$D/$name/key.pem"; do
 		holds "$TMP/parent.mem" "$(scalar "$k")" || fail "the scan does not find $k in the parent"
 		! holds "$TMP/np.mem" "$(scalar "$k")" || fail "the network process holds the key of $k"
+		! holds "$TMP/rp.mem" "$(scalar "$k")" || fail "the responder holds the key of $k"
 	done
-	rm -f "$TMP/np.mem" "$TMP/parent.mem"
+	rm -f "$TMP/np.mem" "$TMP/rp.mem" "$TMP/parent.mem"
 }
 
 # A system call outside the allowlist kills the network process: the run
@@ -432,7 +459,7 @@ t_no_setuid_capability() {
 t_responder_dies() {
 	local rc pid srv child t0 t1
 	held_issue 2 -d h.example.test
-	child=$(pgrep -P $pid | grep -vx "$(network_child $pid)" | head -1)
+	child=$(responder_child $pid)
 	[ -n "$child" ] || { kill $srv; fail "no responder process"; }
 	kill -9 "$child"
 	t0=$(date +%s%N)
@@ -461,7 +488,8 @@ run "a lost answer to the challenge or finalize POST: re-read, carry on" t_lost_
 run "1-byte TCP segments to and from the CA" t_one_byte_segments
 run "resets and stalls at chosen points of chosen responses" t_wire_faults
 run "the responder dies during validation: a clear error at once" t_responder_dies
-run "the network process: --user, NoNewPrivs, seccomp, no key in its memory" t_network_process
+run "network process and http-01 responder: --user, NoNewPrivs, seccomp, no key in memory" t_network_process
+run "the same with the tls-alpn-01 responder" t_network_process 1
 run "a forbidden system call ends the run cleanly" t_forbidden_call
 run "root without the capability to switch users: said at -v, the run completes" t_no_setuid_capability
 summary faults
