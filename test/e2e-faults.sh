@@ -198,6 +198,25 @@ HOOK
 	[ ! -s "$TMP/hook.fds" ] || fail "the hook inherited: $(cat "$TMP/hook.fds")"
 }
 
+# Started with standard input, output and error closed (a careless init
+# script): the files and sockets the run opens would take descriptors 0-2,
+# and its messages could go into a key file, a listener or the network
+# process's pipe. picoacme opens /dev/null on them first; the run
+# completes, and no file of the store holds a message.
+t_closed_std_descriptors() {
+	local rc pid srv fd
+	CLOSED_STD=1 held_issue 2 -d closed.example.test
+	for fd in 0 1 2; do
+		[ "$(readlink "/proc/$pid/fd/$fd")" = /dev/null ] || { kill $srv $pid; fail "descriptor $fd: $(readlink "/proc/$pid/fd/$fd")"; }
+	done
+	wait $pid
+	rc=$?
+	kill $srv 2>/dev/null
+	[ $rc = 0 ] || fail "issue failed"
+	pair_ok "$D" closed.example.test
+	! grep -rl 'picoacme' "$D" || fail "a message went into a file"
+}
+
 # held_issue SECONDS -d NAME...: starts an issuance through a proxy that
 # holds the challenge POST back SECONDS and returns once the proxy has it:
 # the responder is up and the CA has not been told. Sets $srv and $pid.
@@ -214,8 +233,13 @@ held_issue() {
 	BGPIDS=$srv
 	wait_port 14446
 	# shellcheck disable=SC2086 # $listen: an option and its value
-	"$BIN" issue "$@" --dir "$D" --agree-tos --server https://localhost:14446/dir --ca "$PEB/ca.pem" \
-		--run-dir "$RUN" $listen 2>"$TMP/err" &
+	if [ -n "${CLOSED_STD:-}" ]; then
+		"$BIN" issue "$@" --dir "$D" --agree-tos --server https://localhost:14446/dir --ca "$PEB/ca.pem" \
+			--run-dir "$RUN" $listen <&- >&- 2>&- &
+	else
+		"$BIN" issue "$@" --dir "$D" --agree-tos --server https://localhost:14446/dir --ca "$PEB/ca.pem" \
+			--run-dir "$RUN" $listen 2>"$TMP/err" &
+	fi
 	pid=$!
 	for _ in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
 }
@@ -482,6 +506,7 @@ run "a read-only store is found before any request" t_read_only
 run "a full disk: one clear error, the published pair intact" t_disk_full
 run "three runs at once: they wait for each other" t_concurrent
 run "the hook inherits no descriptors of the run" t_hook_descriptors
+run "standard descriptors closed at start" t_closed_std_descriptors
 run "idle and slowloris floods during validation" t_responder_flood
 run "hostile requests to the responder during validation" t_responder_abuse
 run "a lost answer to the challenge or finalize POST: re-read, carry on" t_lost_answers
