@@ -171,7 +171,7 @@ static void take_nonce(struct acme *a)
 
 static int fetch_nonce(struct acme *a)
 {
-	if (netproc_request(a->net, "HEAD", a->dir.new_nonce, NULL, NULL, NULL, 0, &a->resp) < 0)
+	if (netproc_request(a->net, "HEAD", a->dir.new_nonce, NULL, NULL, NULL, 0, 1, &a->resp) < 0)
 		return -1;
 	take_nonce(a);
 	if (a->nonce[0] == '\0') {
@@ -200,7 +200,7 @@ static int post(struct acme *a, const char *url, const char *payload, int use_jw
 			return -1;
 		}
 		if (netproc_request(a->net, "POST", url, "application/jose+json", accept, a->jws,
-				 (size_t)n, &a->resp) < 0)
+				    (size_t)n, payload == NULL, &a->resp) < 0)
 			return -1;
 		take_nonce(a);
 		if (a->resp.status >= 200 && a->resp.status < 300)
@@ -252,7 +252,7 @@ int acme_get_directory(struct acme *a, const char *url)
 {
 	int meta;
 
-	if (netproc_request(a->net, "GET", url, NULL, "application/json", NULL, 0, &a->resp) < 0)
+	if (netproc_request(a->net, "GET", url, NULL, "application/json", NULL, 0, 1, &a->resp) < 0)
 		return -1;
 	if (a->resp.status != 200) {
 		err("%s: directory request failed with HTTP %d", url, a->resp.status);
@@ -1118,7 +1118,7 @@ int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64
 			     a->dir.renewal_info[strlen(a->dir.renewal_info) - 1] == '/' ? "" : "/",
 			     cert_id) >= sizeof url)
 		return -1;
-	if (netproc_request(a->net, "GET", url, NULL, "application/json", NULL, 0, &a->resp) < 0)
+	if (netproc_request(a->net, "GET", url, NULL, "application/json", NULL, 0, 1, &a->resp) < 0)
 		return -1;
 	take_nonce(a);
 	if (a->resp.status != 200) {

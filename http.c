@@ -564,7 +564,7 @@ void http_init(struct http_client *c, struct trust_anchors *tas)
 	/* The I/O buffers are not cleared: they are written before they are read. */
 	c->tls_open = 0;
 	c->host[0] = c->port[0] = '\0';
-	c->io_timed_out = 0;
+	c->io_timed_out = c->resend = 0;
 	c->connects = c->requests = 0;
 	c->fd = -1;
 	c->tas = tas;
@@ -786,7 +786,7 @@ int http_parse_head(const struct http_client *c, struct http_response *r,
  * small, and chunked bodies pass through on their way to the body buffer. */
 #define HTTP_READ_PIECE 2048
 
-enum { XCH_OK = 0, XCH_FAIL = -1, XCH_RETRY = -2 };
+enum { XCH_OK = 0, XCH_FAIL = -1, XCH_RETRY = -2, XCH_LOST = -3 };
 
 static int exchange(struct http_client *c, const char *method, const struct url *u,
 		    const char *url, const char *content_type, const char *accept,
@@ -941,11 +941,9 @@ io_error:
 		err("%s: timed out after %d ms", url, c->timeout_ms);
 		return XCH_FAIL;
 	}
-	/* A reused connection the server closed before answering: reopen. */
-	if (!got_any)
-		return XCH_RETRY;
-	err("%s: connection lost while reading the response", url);
-	return XCH_FAIL;
+	/* A reused connection the server closed before answering: reopen.
+	 * An answer that broke off: the caller's to judge (and word). */
+	return got_any ? XCH_LOST : XCH_RETRY;
 }
 
 /* Takes r->location as the next URL (into cur and u) when it stays on the
@@ -995,8 +993,11 @@ int http_request(struct http_client *c, const char *method, const char *url,
 		}
 		c->requests++;
 		x = exchange(c, method, &u, cur, content_type, accept, body, body_len, r);
-		if (x == XCH_RETRY && !fresh && attempts++ == 0) {
-			vmsg("%s: server closed the connection; reconnecting", cur);
+		/* A request without effect is asked again once when its answer
+		 * broke off (on a new connection). */
+		if (((x == XCH_RETRY && !fresh) || (x == XCH_LOST && c->resend)) && attempts++ == 0) {
+			vmsg("%s: %s; reconnecting", cur,
+			     x == XCH_LOST ? "the answer broke off" : "server closed the connection");
 			http_close(c);
 			/* The close spent its own short deadline (close_notify): the
 			 * new connection gets a whole one, as on a slow link it needs. */
@@ -1009,6 +1010,8 @@ int http_request(struct http_client *c, const char *method, const char *url,
 
 			err("%s: connection closed by server%s%s", cur, t ? ": " : "", t ? t : "");
 		}
+		if (x == XCH_LOST)
+			err("%s: connection lost while reading the response", cur);
 		if (x != XCH_OK) {
 			http_close(c);
 			goto out;

@@ -77,6 +77,7 @@ struct http_client {
 	int64_t deadline;
 	int timeout_ms;
 	int io_timed_out;
+	int resend; /* the next request has no effect: asked again once if its answer breaks off */
 	unsigned connects; /* TCP connections opened, for the benchmark */
 	unsigned requests;
 	struct trust_anchors *tas;

@@ -22,6 +22,7 @@ struct netproc_call {
 	char content_type[64];
 	char accept[64];
 	uint32_t body_len;
+	uint32_t resend;
 };
 
 void netproc_init(struct netproc *np)
@@ -269,6 +270,7 @@ static void serve(int rfd, int wfd, const char *ca_file, int timeout_ms, unsigne
 		if (getenv("PICOACME_TEST_FORBIDDEN_CALL") != NULL)
 			(void)syscall(SYS_getppid);
 #endif
+		c->resend = call.resend != 0;
 		rep.rc = http_request(c, call.method, call.url,
 				      call.content_type[0] ? call.content_type : NULL,
 				      call.accept[0] ? call.accept : NULL,
@@ -383,13 +385,14 @@ int netproc_check_reply(const struct netproc_reply *rep)
 
 int netproc_request(struct netproc *np, const char *method, const char *url,
 		    const char *content_type, const char *accept, const char *body,
-		    size_t body_len, struct http_response *r)
+		    size_t body_len, int resend, struct http_response *r)
 {
 	static struct netproc_call call;
 	static struct netproc_reply rep;
 	char *keep_body = r->body;
 
 	call.body_len = body ? (uint32_t)body_len : 0;
+	call.resend = (uint32_t)resend;
 	if (str_copy(call.method, sizeof call.method, method) < 0 ||
 	    str_copy(call.url, sizeof call.url, url) < 0 ||
 	    str_copy(call.content_type, sizeof call.content_type, content_type ? content_type : "") < 0 ||

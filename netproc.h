@@ -48,10 +48,12 @@ int netproc_start(struct netproc *np, const char *ca_file, int timeout_ms, unsig
 		  unsigned gid);
 
 /* http_request (see http.h), made by the network process. r's body buffer
- * is r's own, as there. 0 when a response was read, -1 with an error. */
+ * is r's own, as there. resend: the request has no effect (GET, HEAD,
+ * POST-as-GET), so it is asked again once, on a new connection, when its
+ * answer breaks off. 0 when a response was read, -1 with an error. */
 int netproc_request(struct netproc *np, const char *method, const char *url,
 		    const char *content_type, const char *accept, const char *body,
-		    size_t body_len, struct http_response *r);
+		    size_t body_len, int resend, struct http_response *r);
 
 /* Ends the network process (it closes its connection) and reaps it. */
 void netproc_stop(struct netproc *np);

@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		close(up[1]);
 		np.rfd = up[0];
 		if (netproc_request(&np, "POST", "https://ca.example/acme/new-order",
-				    "application/jose+json", NULL, "{}", 2, &r) == 0 &&
+				    "application/jose+json", NULL, "{}", 2, 0, &r) == 0 &&
 		    r.body[r.body_len] != '\0')
 			__builtin_trap();
 		netproc_stop(&np);

@@ -317,11 +317,17 @@ t_lost_answers() {
 # deadline with one clear error and nothing installed; the next run then
 # completes.
 t_wire_faults() {
-	local n=0 spec path at rc t0 t1 outcome srv summary=""
-	for spec in "GET /dir:stall-body" "HEAD /nonce-plz:before" "POST /sign-me-up:head" \
-		"POST /order-plz:before" "POST /order-plz:body" "POST /authZ/:head" "POST /chalZ/:stall-head" \
-		"POST /my-order/:body" "POST /finalize-order/:head" "POST /certZ/:body" "POST /certZ/:stall-body"; do
+	local n=0 spec path at rc t0 t1 outcome srv summary="" expect
+	# PATH:POINT:EXPECTED, c = completes, f = fails cleanly. Completes: a
+	# request that never reached the CA (sent again on a new connection)
+	# and a POST-as-GET whose answer broke off (asked again); fails: a
+	# stall (the deadline) and a broken answer to a POST with an effect.
+	for spec in "GET /dir:stall-body:f" "HEAD /nonce-plz:before:c" "POST /sign-me-up:head:f" \
+		"POST /order-plz:before:c" "POST /order-plz:body:f" "POST /authZ/:head:c" "POST /chalZ/:stall-head:f" \
+		"POST /my-order/:body:c" "POST /finalize-order/:head:f" "POST /certZ/:body:c" "POST /certZ/:stall-body:f"; do
 		n=$((n + 1))
+		expect=${spec##*:}
+		spec=${spec%:*}
 		path=${spec%:*}
 		at=${spec##*:}
 		: >"$TMP/fault.log"
@@ -338,6 +344,8 @@ t_wire_faults() {
 		kill $srv 2>/dev/null
 		wait $srv 2>/dev/null
 		grep -q faulted "$TMP/fault.log" || fail "$spec: the fault was not applied"
+		[ "$expect" = c ] && [ $rc != 0 ] && fail "$spec: expected to complete: $(cat "$TMP/err")"
+		[ "$expect" = f ] && [ $rc = 0 ] && fail "$spec: expected to fail"
 		if [ $rc = 0 ]; then
 			outcome=completed
 			! grep -q 'error:' "$TMP/err" || fail "$spec: exit 0 with an error line"
