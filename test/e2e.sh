@@ -60,16 +60,26 @@ t_new_account_one_name() {
 	openssl x509 -in "$D/one.example.test/cert.pem" -noout -text | grep -q 'id-ecPublicKey' || fail "not EC"
 }
 
-t_new_account_webroot() {
-	local D=$TMP/s1 W=$TMP/www
+# webroot_issue WEBROOT ARGS...: issue ARGS with --webroot WEBROOT, served
+# on the http-01 port by a web server of the test (its log: $TMP/web.log).
+webroot_issue() {
+	local W=$1 rc
+	shift
 	mkdir -p "$W"
 	python3 -m http.server 5002 --bind 127.0.0.1 --directory "$W" >"$TMP/web.log" 2>&1 &
 	WEBPID=$!
 	wait_port 5002
-	pico issue -d one.example.test --dir "$D" --agree-tos --webroot "$W" || { kill $WEBPID; fail "issue failed"; }
+	pico issue "$@" --webroot "$W"
+	rc=$?
 	kill $WEBPID
 	wait $WEBPID 2>/dev/null
 	WEBPID=
+	return $rc
+}
+
+t_new_account_webroot() {
+	local D=$TMP/s1
+	webroot_issue "$TMP/www" -d one.example.test --dir "$D" --agree-tos || fail "issue failed"
 	check_cert "$D/one.example.test" one.example.test
 }
 
@@ -123,14 +133,7 @@ t_ec384() {
 
 t_webroot() {
 	local D=$TMP/s1 W=$TMP/www
-	mkdir -p "$W"
-	python3 -m http.server 5002 --bind 127.0.0.1 --directory "$W" >"$TMP/web.log" 2>&1 &
-	WEBPID=$!
-	wait_port 5002
-	pico issue -d web.example.test -d www.web.example.test --dir "$D" --webroot "$W" || { kill $WEBPID; fail "issue failed"; }
-	kill $WEBPID
-	wait $WEBPID 2>/dev/null
-	WEBPID=
+	webroot_issue "$W" -d web.example.test -d www.web.example.test --dir "$D" || fail "issue failed"
 	check_cert "$D/web.example.test" web.example.test www.web.example.test
 	grep -q 'GET /.well-known/acme-challenge/' "$TMP/web.log" || fail "web server was not asked"
 	[ -d "$W/.well-known/acme-challenge" ] || fail "challenge dir not created"
