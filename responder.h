@@ -88,10 +88,9 @@ int responder_start(struct responder *r);
 /* The argument that makes main run responder_process(). */
 #define RESPONDER_ARG "--internal-responder"
 
-/* The responder process: reads its table from descriptor 0 (then its EOF
- * stops it),
- * which names the listening sockets it inherited, switches to the
- * table's uid:gid with no new privileges and a seccomp allowlist (when
+/* The responder process: reads its table from descriptor 0 (whose EOF then
+ * stops it), which names the listening sockets it inherited, switches to
+ * the table's uid:gid with no new privileges and a seccomp allowlist (when
  * root), and serves. Returns an exit status: 0, or 1 for a bad table. */
 int responder_process(void);
 
