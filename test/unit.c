@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -756,6 +757,79 @@ static void test_sanitize(void)
 static size_t answer(const struct responder *r, const char *req, char *out, size_t cap)
 {
 	return responder_answer(r, req, strlen(req), out, cap);
+}
+
+/* Sends len bytes of src through a pipe, as responder_start does, and reads
+ * them back into dst as the responder's fresh image does. */
+static int table_through_pipe(const void *src, size_t len, struct responder *dst)
+{
+	int p[2], rc = -1;
+
+	if (pipe(p) < 0)
+		return -1;
+	memset(dst, 0, sizeof *dst);
+	alpn_init(&dst->alpn);
+	if (write(p[1], src, len) == (ssize_t)len) {
+		close(p[1]);
+		p[1] = -1;
+		rc = responder_table_read(dst, p[0]);
+	}
+	close(p[0]);
+	if (p[1] >= 0)
+		close(p[1]);
+	return rc;
+}
+
+static void test_responder_table(void)
+{
+	static struct responder src, bad, dst;
+	const size_t head = offsetof(struct responder, text);
+	unsigned char der[ALPN_CERT_MAX];
+	char out[512];
+	size_t n;
+
+	responder_init(&src);
+	src.mode = RESPONDER_HTTP;
+	src.nfds = 1;
+	src.fds[0] = 7;
+	CHECK(responder_add(&src, "tok1", "tok1.TH") == 0 && responder_add(&src, "tok2", "tok2.TH") == 0);
+	CHECK(table_through_pipe(&src, head + src.text_len, &dst) == 0);
+	CHECK(dst.n == 2 && dst.nfds == 1 && dst.fds[0] == 7 && dst.mode == RESPONDER_HTTP);
+	n = answer(&dst, "GET /.well-known/acme-challenge/tok2 HTTP/1.1\r\n\r\n", out, sizeof out);
+	CHECK(n > 7 && strcmp(out + n - 7, "tok2.TH") == 0);
+	/* what the checks refuse */
+	CHECK(table_through_pipe(&src, 100, &dst) == -1); /* cut short */
+	memcpy(&bad, &src, sizeof bad);
+	bad.e[1].tail = (unsigned short)bad.text_len;
+	CHECK(table_through_pipe(&bad, head + bad.text_len, &dst) == -1);
+	memcpy(&bad, &src, sizeof bad);
+	bad.text[bad.text_len - 1] = 'x';
+	CHECK(table_through_pipe(&bad, head + bad.text_len, &dst) == -1);
+	memcpy(&bad, &src, sizeof bad);
+	bad.n = CHALLENGE_MAX_TOKENS + 1;
+	CHECK(table_through_pipe(&bad, head + bad.text_len, &dst) == -1);
+	memcpy(&bad, &src, sizeof bad);
+	bad.nfds = 0;
+	CHECK(table_through_pipe(&bad, head + bad.text_len, &dst) == -1);
+	memcpy(&bad, &src, sizeof bad);
+	bad.mode = RESPONDER_WEBROOT;
+	CHECK(table_through_pipe(&bad, head + bad.text_len, &dst) == -1);
+	memcpy(&bad, &src, sizeof bad);
+	bad.text_len = sizeof bad.text + 1;
+	CHECK(table_through_pipe(&bad, head, &dst) == -1);
+	/* tls-alpn-01: identifiers in the token table become certificates there */
+	responder_init(&src);
+	src.mode = RESPONDER_ALPN;
+	src.nfds = 2;
+	src.fds[0] = 7;
+	src.fds[1] = 8;
+	CHECK(responder_add(&src, "a.example", "tokA.TH") == 0 &&
+	      responder_add(&src, "192.0.2.1", "tokB.TH") == 0);
+	CHECK(table_through_pipe(&src, head + src.text_len, &dst) == 0);
+	CHECK(dst.alpn.n == 2 && dst.alpn.have_key);
+	CHECK(alpn_cert_for(&dst.alpn, "1.2.0.192.in-addr.arpa", der, sizeof der) > 0);
+	CHECK(alpn_cert_for(&dst.alpn, "b.example", der, sizeof der) == -1);
+	alpn_free(&dst.alpn);
 }
 
 static void test_responder_answer(void)
@@ -1763,6 +1837,7 @@ int main(void)
 	RUN(test_problem_line);
 	RUN(test_sanitize);
 	RUN(test_responder_answer);
+	RUN(test_responder_table);
 	RUN(test_store);
 	RUN(test_settings);
 	RUN(test_rfc3339);
