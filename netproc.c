@@ -261,7 +261,7 @@ static void serve(int rfd, int wfd, const char *ca_file, int timeout_ms, unsigne
 		err("out of memory");
 		goto out;
 	}
-	if (trust_anchors_load(&tas, ca_file) < 0 || confine_process("network process", uid, gid, SYS_read) < 0)
+	if (trust_anchors_load(&tas, ca_file) < 0 || confine_process("network process", uid, gid, -1) < 0)
 		goto out;
 	http_init(c, &tas);
 	c->timeout_ms = timeout_ms;

@@ -59,7 +59,8 @@ int netproc_request(struct netproc *np, const char *method, const char *url,
 void netproc_stop(struct netproc *np);
 
 /* Runs the calling process as uid:gid (when root), with no new privileges
- * and the seccomp allowlist of the network process plus extra_call;
+ * and the seccomp allowlist of the network process plus extra_call (-1:
+ * none);
  * what is unavailable is said at -v, naming who. 0, or -1 with an error
  * when a step that must work failed. */
 int confine_process(const char *who, unsigned uid, unsigned gid, long extra_call);

@@ -401,24 +401,20 @@ static void serve(const struct responder *r, int ctl)
 	}
 }
 
-/* 1 if off is inside r's text, which ends with a NUL. */
-static int inside(const struct responder *r, unsigned off)
-{
-	return off < r->text_len && r->text[r->text_len - 1] == '\0';
-}
-
 int responder_table_read(struct responder *r, int fd)
 {
 	if (fd_full(fd, r, offsetof(struct responder, text), 0) < 0 ||
 	    (r->mode != RESPONDER_HTTP && r->mode != RESPONDER_ALPN) || r->nfds < 1 ||
 	    r->nfds > CHALLENGE_MAX_LISTEN || r->n < 0 || r->n > CHALLENGE_MAX_TOKENS ||
-	    r->text_len > sizeof r->text || fd_full(fd, r->text, r->text_len, 0) < 0)
+	    r->text_len > sizeof r->text || fd_full(fd, r->text, r->text_len, 0) < 0 ||
+	    (r->text_len > 0 && r->text[r->text_len - 1] != '\0'))
 		goto bad;
 	for (int i = 0; i < r->n; i++) {
 		char ka[CHALLENGE_KEYAUTH_MAX];
 		const struct challenge_entry *e = &r->e[i];
 
-		if (!inside(r, e->token) || !inside(r, e->tail))
+		/* inside the text, which ends with a NUL */
+		if (e->token >= r->text_len || e->tail >= r->text_len)
 			goto bad;
 		if (r->mode == RESPONDER_ALPN &&
 		    ((size_t)str_fmt(ka, sizeof ka, "%s%s", e->keyauth_has_token ? r->text + e->token : "",
