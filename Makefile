@@ -175,7 +175,7 @@ picoacme-static: deps-static $(SRCS) $(MAIN) $(HDRS) Makefile $(BEARSSL_SRC)/bui
 static: picoacme-static
 
 # ---- router architectures ----
-# make cross ARCH=mips|mipsel|arm: static ./picoacme-$(ARCH) as a router runs
+# make cross ARCH=mips|mipsel|arm|aarch64: static ./picoacme-$(ARCH) as a router runs
 # it: musl built for the target from Debian's musl source, BearSSL from
 # Debian's source, Debian's cross compiler, the same flags as
 # picoacme-static. The unit tests run under qemu-user.
@@ -183,9 +183,11 @@ ARCH ?= mips
 CROSS_mips   := mips-linux-gnu
 CROSS_mipsel := mipsel-linux-gnu
 CROSS_arm    := arm-linux-gnueabihf
+CROSS_aarch64 := aarch64-linux-gnu
 QEMU_mips    := qemu-mips
 QEMU_mipsel  := qemu-mipsel
 QEMU_arm     := qemu-arm
+QEMU_aarch64 := qemu-aarch64
 CROSS        := $(CROSS_$(ARCH))
 CROSS_INC    := $(BUILD)/cross-include
 MUSL_SRC     := $(BUILD)/musl-src
@@ -216,7 +218,7 @@ $(CROSS_INC)/jsmn.h: | $(BUILD)
 # intermediate files after the first build that created them.
 .PRECIOUS: $(BUILD)/musl-%/bin/musl-gcc $(BEARSSL_SRC)/build-musl-oz-%/libbearssl.a
 
-picoacme-mips picoacme-mipsel picoacme-arm: picoacme-%: $(SRCS) $(MAIN) $(HDRS) Makefile $(BUILD)/musl-%/bin/musl-gcc $(BEARSSL_SRC)/build-musl-oz-%/libbearssl.a $(CROSS_INC)/jsmn.h
+picoacme-mips picoacme-mipsel picoacme-arm picoacme-aarch64: picoacme-%: $(SRCS) $(MAIN) $(HDRS) Makefile $(BUILD)/musl-%/bin/musl-gcc $(BEARSSL_SRC)/build-musl-oz-%/libbearssl.a $(CROSS_INC)/jsmn.h
 	$(BUILD)/musl-$*/bin/musl-gcc $(WARN) $(DEFS) $(STATIC_CFLAGS) $(OWN_STATIC_CFLAGS) \
 		-I$(BEARSSL_SRC)/inc -I$(CROSS_INC) \
 		$(STATIC_LDFLAGS) -o $@ $(SRCS) $(MAIN) $(BEARSSL_SRC)/build-musl-oz-$*/libbearssl.a
@@ -272,4 +274,4 @@ lint:
 		test/dns-hook.sh test/openwrt/dns_pebble.sh test/openwrt/dns_helpers.sh test/vm-init.sh
 
 clean:
-	rm -rf $(BUILD) picoacme picoacme-static picoacme-mips picoacme-mipsel picoacme-arm test/tmp
+	rm -rf $(BUILD) picoacme picoacme-static picoacme-mips picoacme-mipsel picoacme-arm picoacme-aarch64 test/tmp

@@ -60,9 +60,9 @@ suite "OpenWrt package: acme-common's hook contract under busybox sh (ASan+UBSan
 # Big-endian MIPS, like many routers: unit tests under qemu-user, whenever
 # the cross compiler is installed (.ci/run installs it).
 if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; then
-	if make -s build/unit-mips >/dev/null 2>&1; then
+	if make -s -j"$(nproc)" build/unit-mips >/dev/null 2>&1; then
 		suite "unit (big-endian MIPS under qemu-mips)" qemu-mips -L /usr/mips-linux-gnu build/unit-mips
-		if make -s picoacme-mips >/dev/null 2>&1; then
+		if make -s -j"$(nproc)" picoacme-mips >/dev/null 2>&1; then
 			printf '#!/bin/sh\nexec qemu-mips -L /usr/mips-linux-gnu "%s/picoacme-mips" "$@"\n' "$PWD" \
 				>build/picoacme-mips-qemu
 			chmod +x build/picoacme-mips-qemu
@@ -76,17 +76,18 @@ if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; 
 		total_fail=$((total_fail + 1))
 	fi
 fi
-# 32-bit ARM and little-endian MIPS routers' kernels under qemu-system:
+# ARM, ARM64 and little-endian MIPS routers' kernels under qemu-system:
 # their seccomp filters at run time (qemu-user cannot install one), whenever
-# the cross compilers, qemu-system and Debian's armhf/mipsel packages are
+# the cross compilers, qemu-system and Debian's armhf/arm64/mipsel packages are
 # there (.ci/run sets them up; test/vm.sh downloads the kernels).
-for arch in arm:armhf:arm-linux-gnueabihf:qemu-system-arm mipsel:mipsel:mipsel-linux-gnu:qemu-system-mipsel; do
+for arch in arm:armhf:arm-linux-gnueabihf:qemu-system-arm aarch64:arm64:aarch64-linux-gnu:qemu-system-aarch64 \
+	mipsel:mipsel:mipsel-linux-gnu:qemu-system-mipsel; do
 	IFS=: read -r a deb cc qemu <<<"$arch"
 	if ! command -v "$cc-gcc" >/dev/null || ! command -v "$qemu" >/dev/null ||
 		! dpkg --print-foreign-architectures | grep -qx "$deb"; then
 		continue
 	fi
-	if make -s "picoacme-$a" >/dev/null 2>&1; then
+	if make -s -j"$(nproc)" "picoacme-$a" >/dev/null 2>&1; then
 		suite "picoacme-$a on Debian's $a kernel under $qemu (seccomp filters at run time)" test/vm.sh "$a" "./picoacme-$a"
 	else
 		echo "== picoacme-$a: build failed"

@@ -1,13 +1,13 @@
 #!/bin/bash
 # Runs a router binary on a real kernel of its architecture under
 # qemu-system: qemu-user cannot install a seccomp filter, so this is where
-# the filters for 32-bit ARM and MIPS are checked at run time. Debian's own
+# the filters for ARM, ARM64 and MIPS are checked at run time. Debian's own
 # kernel (seccomp on, as OpenWrt's) and busybox boot an initramfs whose
 # test/vm-init.sh issues one certificate with http-01 and one with
 # tls-alpn-01 from the Pebble on this machine.
-#   test/vm.sh arm|mipsel BINARY
-# Needs qemu-system-arm / qemu-system-mips and Debian's armhf / mipsel
-# packages reachable through apt-get download (.ci/run adds the
+#   test/vm.sh arm|aarch64|mipsel BINARY
+# Needs qemu-system-arm / qemu-system-mips and Debian's armhf, arm64 and
+# mipsel packages reachable through apt-get download (.ci/run adds the
 # architectures). Ends with "vm-ARCH: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -22,6 +22,9 @@ case $ARCH in
 arm)
 	DEB_ARCH=armhf KFLAVOUR=armmp QEMU=qemu-system-arm CONSOLE=ttyAMA0
 	MACHINE="-M virt,highmem=off -cpu cortex-a15" ;;
+aarch64)
+	DEB_ARCH=arm64 KFLAVOUR=arm64 QEMU=qemu-system-aarch64 CONSOLE=ttyAMA0
+	MACHINE="-M virt -cpu cortex-a53" ;;
 mipsel)
 	DEB_ARCH=mipsel KFLAVOUR=4kc-malta QEMU=qemu-system-mipsel CONSOLE=ttyS0
 	MACHINE="-M malta" ;;
