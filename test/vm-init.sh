@@ -34,8 +34,10 @@ watch_filters() { # challenge first-pid
 				case $k in Uid:) uid=$v ;; Seccomp:) mode=$v ;; esac
 			done 2>/dev/null <"/proc/$p/status"
 			[ "$mode" = 2 ] || continue
+			cmd=''
 			read -r cmd 2>/dev/null <"/proc/$p/cmdline"
 			case $cmd in
+			'') ;; # exited, not yet reaped: no command line left
 			picoacme--*) echo "$1 responder uid $uid" ;;
 			/picoacmeissue*) echo "$1 network uid $uid" ;;
 			*) echo "$1 other($cmd) uid $uid" ;;
