@@ -207,14 +207,15 @@ static int post(struct acme *a, const char *url, const char *payload, int use_jw
 			return 0;
 		a->retry_after = a->resp.retry_after;
 		problem_type(a);
+		/* A tolerated problem is the caller's to word, not an error here
+		 * (badNonce too, when the caller must know the nonce was spent). */
+		if (tolerate != NULL && strcmp(a->problem_type, tolerate) == 0)
+			return -2;
 		if (strcmp(a->problem_type, ERR_PREFIX "badNonce") == 0 &&
 		    attempt < ACME_BADNONCE_RETRIES) {
 			vmsg("%s: badNonce, retrying with the fresh nonce", url);
 			continue;
 		}
-		/* A tolerated problem is the caller's to word, not an error here. */
-		if (tolerate != NULL && strcmp(a->problem_type, tolerate) == 0)
-			return -2;
 		report_problem(a, url);
 		return -1;
 	}
@@ -700,10 +701,81 @@ static int respond_challenges(struct acme *a, struct authz *az, size_t n)
 	return 0;
 }
 
+/* 1 when the order in a->doc is pending or ready for exactly these names
+ * (and the profile asked for, if any), else 0. */
+static int order_matches(struct acme *a, const char *const *names, size_t nnames,
+			 const struct acme_order_opts *opts)
+{
+	char value[ACME_MAX_NAME + 1];
+	int ids = json_get(&a->doc, 0, "identifiers"), i;
+	size_t k, j;
+
+	if (!(status_is(a, "pending") || status_is(a, "ready")) || ids < 0 ||
+	    a->doc.tok[ids].type != JSMN_ARRAY || (size_t)json_array_len(&a->doc, ids) != nnames)
+		return 0;
+	if (opts->profile != NULL && !json_streq(&a->doc, json_get(&a->doc, 0, "profile"), opts->profile))
+		return 0;
+	for (k = 0, i = ids + 1; k < nnames; k++, i = json_skip(&a->doc, i)) {
+		if (json_get_string(&a->doc, i, "value", value, sizeof value) < 0)
+			return 0;
+		for (j = 0; j < nnames && strcmp(names[j], value) != 0; j++)
+			;
+		if (j == nnames)
+			return 0;
+	}
+	return 1;
+}
+
+/* newOrder met badNonce: its nonce was spent, perhaps by an earlier copy
+ * whose answer was lost with the connection and on which the CA acted.
+ * Reads the account's orders list (RFC 8555 §7.1.2.1; Let's Encrypt keeps
+ * none, and hands the same pending order back instead) to its last page
+ * and adopts the last order there when it matches. 0 adopted (its body in
+ * a->doc, its URL in order_url), 1 no such order, -1 error. */
+static int find_lost_order(struct acme *a, const char *const *names, size_t nnames,
+			   const struct acme_order_opts *opts, char *order_url)
+{
+	char page[HTTP_MAX_URL];
+	struct url u;
+	int pages = 0;
+
+	order_url[0] = '\0';
+	if (post(a, a->kid, NULL, 0, NULL, NULL) < 0 || parse_body(a, a->kid) < 0 ||
+	    get_url(a, 0, "orders", page, sizeof page, a->kid, 0) < 0)
+		return -1;
+	while (page[0] != '\0' && pages++ < ACME_MAX_ORDER_PAGES) {
+		int arr, n, last, i;
+
+		if (post(a, page, NULL, 0, NULL, NULL) < 0 || parse_body(a, page) < 0)
+			return -1;
+		arr = json_get(&a->doc, 0, "orders");
+		n = arr < 0 || a->doc.tok[arr].type != JSMN_ARRAY ? 0 : json_array_len(&a->doc, arr);
+		for (last = -1, i = arr + 1; n-- > 0; i = json_skip(&a->doc, i))
+			last = i;
+		if (last >= 0 &&
+		    (json_string(&a->doc, last, order_url, HTTP_MAX_URL) < 0 || url_parse(order_url, &u) < 0)) {
+			err("%s: an order in the list is not an https:// URL", page);
+			return -1;
+		}
+		str_copy(page, sizeof page, a->resp.link_next);
+	}
+	if (order_url[0] == '\0')
+		return 1;
+	if (post(a, order_url, NULL, 0, NULL, NULL) < 0 || parse_body(a, order_url) < 0)
+		return -1;
+	if (!order_matches(a, names, nnames, opts)) {
+		order_url[0] = '\0';
+		return 1;
+	}
+	msg("adopting %s, made from an earlier copy of newOrder", order_url);
+	return 0;
+}
+
 static int new_order(struct acme *a, const char *const *names, size_t nnames,
 		     const struct acme_order_opts *opts, char *order_url)
 {
 	struct jw w;
+	int rc;
 
 	jw_init(&w, a->payload, ACME_MAX_JWS);
 	jw_obj_begin(&w);
@@ -731,8 +803,15 @@ static int new_order(struct acme *a, const char *const *names, size_t nnames,
 		err("order for %zu names does not fit in %d bytes", nnames, ACME_MAX_JWS);
 		return -1;
 	}
-	if (post(a, a->dir.new_order, a->payload, 0, NULL, NULL) < 0 ||
-	    parse_body(a, a->dir.new_order) < 0)
+	rc = post(a, a->dir.new_order, a->payload, 0, NULL, ERR_PREFIX "badNonce");
+	if (rc == -2) {
+		vmsg("%s: badNonce: looking for an order made from an earlier copy", a->dir.new_order);
+		rc = find_lost_order(a, names, nnames, opts, order_url);
+		if (rc <= 0)
+			return rc;
+		rc = post(a, a->dir.new_order, a->payload, 0, NULL, NULL);
+	}
+	if (rc < 0 || parse_body(a, a->dir.new_order) < 0)
 		return -1;
 	if (a->resp.location[0] == '\0') {
 		err("%s: no order URL (Location) in the response", a->dir.new_order);

@@ -22,6 +22,8 @@
 /* RFC 8555 §6.5: a badNonce is answered with a fresh nonce to retry with. A
  * CA that rejects half of all nonces fails a request once in a million. */
 #define ACME_BADNONCE_RETRIES 20
+/* pages of the account's orders list read to find an order a lost answer made */
+#define ACME_MAX_ORDER_PAGES 32
 #ifndef ACME_POLL_TIMEOUT_MS
 #define ACME_POLL_TIMEOUT_MS (5 * 60 * 1000)
 #endif

@@ -638,12 +638,21 @@ static void set_url(const struct http_client *c, char *dst, size_t cap, const ch
 		dst[0] = '\0';
 }
 
-/* Link: <url>;rel="up", <url2>; rel=alternate */
+/* 1 when the relation at v (up to end) is name, quoted or not. */
+static int rel_is(const char *v, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+
+	return (size_t)(end - v) >= n && strncasecmp(v, name, n) == 0 &&
+	       (v + n == end || v[n] == '"' || v[n] == ';' || v[n] == ' ');
+}
+
+/* Link: <url>;rel="up", <url2>; rel=alternate, <url3>;rel="next" */
 static void parse_link(const struct http_client *c, struct http_response *r, const char *s, const char *e)
 {
 	while (s < e) {
 		const char *lt = memchr(s, '<', (size_t)(e - s)), *gt, *p, *next;
-		int up = 0, alt = 0;
+		int up = 0, alt = 0, more = 0;
 
 		if (lt == NULL)
 			return;
@@ -659,15 +668,15 @@ static void parse_link(const struct http_client *c, struct http_response *r, con
 
 				if (*v == '"')
 					v++;
-				if ((size_t)(next - v) >= 2 && strncasecmp(v, "up", 2) == 0 &&
-				    (v + 2 == next || v[2] == '"' || v[2] == ';' || v[2] == ' '))
-					up = 1;
-				if ((size_t)(next - v) >= 9 && strncasecmp(v, "alternate", 9) == 0)
-					alt = 1;
+				up |= rel_is(v, next, "up");
+				alt |= rel_is(v, next, "alternate");
+				more |= rel_is(v, next, "next");
 			}
 		}
 		if (up)
 			set_url(c, r->link_up, sizeof r->link_up, lt + 1, gt);
+		if (more)
+			set_url(c, r->link_next, sizeof r->link_next, lt + 1, gt);
 		if (alt && r->nalt < HTTP_MAX_ALT) {
 			set_url(c, r->link_alt[r->nalt], sizeof r->link_alt[0], lt + 1, gt);
 			if (r->link_alt[r->nalt][0])
@@ -718,7 +727,7 @@ int http_parse_head(const struct http_client *c, struct http_response *r,
 	f->chunked = 0;
 	f->close = 0;
 	r->status = 0;
-	r->nonce[0] = r->location[0] = r->link_up[0] = r->content_type[0] = '\0';
+	r->nonce[0] = r->location[0] = r->link_up[0] = r->link_next[0] = r->content_type[0] = '\0';
 	r->nalt = 0;
 	r->retry_after = -1;
 	eol = memchr(line, '\n', (size_t)(end - line));

@@ -55,6 +55,7 @@ struct http_response {
 	char nonce[256];
 	char location[HTTP_MAX_URL];
 	char link_up[HTTP_MAX_URL];
+	char link_next[HTTP_MAX_URL]; /* rel="next": the next page of a list */
 	char link_alt[HTTP_MAX_ALT][HTTP_MAX_URL];
 	int nalt;
 	char content_type[128];

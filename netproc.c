@@ -366,8 +366,9 @@ static void end_failed(struct netproc *np, int said)
 /* The response head's text fields: offset and size. */
 #define TEXT_FIELD(f) { offsetof(struct http_response, f), sizeof(((struct http_response *)0)->f) }
 static const unsigned short text_fields[][2] = {
-	TEXT_FIELD(nonce),	 TEXT_FIELD(location),	  TEXT_FIELD(link_up),	   TEXT_FIELD(link_alt[0]),
-	TEXT_FIELD(link_alt[1]), TEXT_FIELD(link_alt[2]), TEXT_FIELD(link_alt[3]), TEXT_FIELD(content_type),
+	TEXT_FIELD(nonce),	 TEXT_FIELD(location),	  TEXT_FIELD(link_up),	   TEXT_FIELD(link_next),
+	TEXT_FIELD(link_alt[0]), TEXT_FIELD(link_alt[1]), TEXT_FIELD(link_alt[2]), TEXT_FIELD(link_alt[3]),
+	TEXT_FIELD(content_type),
 };
 _Static_assert(HTTP_MAX_ALT == 4, "every alternate link is checked");
 

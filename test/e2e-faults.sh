@@ -285,13 +285,14 @@ t_responder_abuse() {
 	pair_ok "$D" ab.example.test
 }
 
-# The answer to the challenge POST, then to the finalize POST, is lost with
-# the connection after the CA acted on it: picoacme sends it again, the CA
-# refuses the copy (the challenge or order moved on), picoacme re-reads the
-# resource and carries on; no error line.
+# The answer to newOrder, the challenge POST, then the finalize POST, is
+# lost with the connection after the CA acted on it: picoacme sends it
+# again, the CA refuses the copy (its nonce was spent; the challenge or
+# order moved on), picoacme finds the order in the account's list or
+# re-reads the resource and carries on; no error line.
 t_lost_answers() {
 	local path n=0
-	for path in /chalZ/ /finalize-order/; do
+	for path in /order-plz /chalZ/ /finalize-order/; do
 		n=$((n + 1))
 		: >"$TMP/drop.log"
 		COUNT_LOG=$TMP/drop.log DROP_PATH=$path python3 test/tls_server.py drop-answer 14446 \
@@ -308,6 +309,13 @@ t_lost_answers() {
 		[ $rc = 0 ] || fail "$path: a lost answer ended the run"
 		! grep -q 'error:' "$TMP/err" || fail "$path: an error line"
 		pair_ok "$TMP/lost$n" lost$n.example.test
+		if [ $path = /order-plz ]; then
+			# the order the lost answer made is found in the account's
+			# list and used; no second order is made
+			grep -q 'adopting https://localhost:14446/my-order/.*, made from an earlier copy of newOrder' "$TMP/err" ||
+				fail "newOrder: the lost order was not adopted"
+			! grep -q 'order-plz -> 201' "$TMP/err" || fail "newOrder: a second order was made"
+		fi
 	done
 }
 
@@ -517,7 +525,7 @@ run "the hook inherits no descriptors of the run" t_hook_descriptors
 run "standard descriptors closed at start" t_closed_std_descriptors
 run "idle and slowloris floods during validation" t_responder_flood
 run "hostile requests to the responder during validation" t_responder_abuse
-run "a lost answer to the challenge or finalize POST: re-read, carry on" t_lost_answers
+run "a lost answer to newOrder (the order adopted), the challenge or finalize POST (re-read): carry on" t_lost_answers
 run "1-byte TCP segments to and from the CA" t_one_byte_segments
 run "resets and stalls at chosen points of chosen responses" t_wire_faults
 run "the responder dies during validation: a clear error at once" t_responder_dies

@@ -1523,6 +1523,29 @@ static void test_retry_after(void)
 	unsetenv("PICOACME_TEST_NOW");
 }
 
+/* Link: the relations the client follows (up, alternate, next) become
+ * absolute URLs on the CA; a relation that only starts like one does not. */
+static void test_link_header(void)
+{
+	static const char head[] =
+		"HTTP/1.1 200 OK\r\n"
+		"Link: </dir>;rel=\"index\", <https://ca.example/list/2>;rel=\"next\"\r\n"
+		"Link: </issuer>; rel=up, </alt/1>;rel=\"alternate\", </n>;rel=nextish\r\n"
+		"Content-Length: 0\r\n\r\n";
+	struct http_client c;
+	struct http_response r;
+	struct http_framing f;
+
+	memset(&c, 0, sizeof c);
+	strcpy(c.host, "ca.example");
+	strcpy(c.port, "443");
+	memset(&r, 0, sizeof r);
+	CHECK(http_parse_head(&c, &r, head, sizeof head - 1, &f) == 0);
+	CHECK(strcmp(r.link_next, "https://ca.example/list/2") == 0);
+	CHECK(strcmp(r.link_up, "https://ca.example:443/issuer") == 0);
+	CHECK(r.nalt == 1 && strcmp(r.link_alt[0], "https://ca.example:443/alt/1") == 0);
+}
+
 /* ---- resolve.c: DNS answers and hosts files ---- */
 
 /* A response to query 0x1234 for ca.example: a CNAME through a compression
@@ -1846,6 +1869,7 @@ int main(void)
 	RUN(test_str_to_i64);
 	RUN(test_time_format);
 	RUN(test_retry_after);
+	RUN(test_link_header);
 	RUN(test_dns_response);
 	RUN(test_dns_txt_ns);
 	RUN(test_addr_text);
