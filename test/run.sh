@@ -101,9 +101,10 @@ else
 	echo "== kill trials: strace is missing"
 	total_fail=$((total_fail + 1))
 fi
-# The shipped binary: musl, its own resolver (`make static`).
-if command -v musl-gcc >/dev/null; then
-	if make -s picoacme-static >/dev/null 2>&1; then
+# The shipped binary: musl, its own resolver (`make static`; musl and
+# BearSSL built from Debian's source, which dpkg-dev unpacks).
+if command -v dpkg-source >/dev/null; then
+	if make -s -j"$(nproc)" picoacme-static >/dev/null 2>&1; then
 		suite "end-to-end smoke (./picoacme-static, what routers run)" env E2E_ONLY=smoke test/e2e.sh ./picoacme-static
 		if [ "$(uname -m)" = x86_64 ]; then
 			suite "hardened builds (readelf, objdump)" test/hardening.sh ./picoacme ./picoacme-static
