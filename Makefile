@@ -282,7 +282,8 @@ lint:
 		--std=c11 --inline-suppr -D_GNU_SOURCE --suppress=missingIncludeSystem $(SRCS) $(MAIN)
 	clang-tidy --quiet $(SRCS) $(MAIN) -- $(WARN) $(DEFS) 2>/dev/null
 	shellcheck -s sh openwrt/files/hook openwrt/files/picoacme-dnsapi openwrt/files/ntp-hotplug \
-		test/dns-hook.sh test/openwrt/dns_pebble.sh test/openwrt/dns_helpers.sh test/vm-init.sh
+		test/dns-hook.sh test/openwrt/dns_pebble.sh test/openwrt/dns_helpers.sh test/vm-init.sh \
+		test/audit-arch.sh
 
 clean:
 	rm -rf $(BUILD) picoacme picoacme-static picoacme-mips picoacme-mipsel picoacme-arm picoacme-aarch64 test/tmp

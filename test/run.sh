@@ -76,6 +76,7 @@ if command -v mips-linux-gnu-gcc >/dev/null && command -v qemu-mips >/dev/null; 
 		total_fail=$((total_fail + 1))
 	fi
 fi
+suite "seccomp architecture words against each compiler's <linux/audit.h>" test/audit-arch.sh
 # ARM, ARM64 and little-endian MIPS routers' kernels under qemu-system:
 # their seccomp filters at run time (qemu-user cannot install one), whenever
 # the cross compilers, qemu-system and Debian's armhf/arm64/mipsel packages are
