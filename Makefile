@@ -5,7 +5,7 @@
 #   make demo       installs what is missing, builds, issues a certificate from a local Pebble
 #   make lint       cppcheck and clang-tidy
 
-SRCS    := util.c pem.c json.c jws.c key.c cert.c resolve.c trust.c http.c netproc.c store.c alpn.c responder.c dns01.c challenge.c acme.c issue.c renew.c
+SRCS    := util.c pem.c json.c jws.c key.c cert.c resolve.c trust.c http.c netproc.c store.c alpn.c responder.c dns01.c challenge.c acme.c ca.c issue.c renew.c
 MAIN    := main.c
 HDRS    := $(SRCS:.c=.h)
 CC      ?= cc

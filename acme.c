@@ -1,7 +1,10 @@
 /* acme.c - see acme.h */
 #include "acme.h"
 #include "cert.h"
+#include "challenge.h"
+#include "dns01.h"
 #include "jws.h"
+#include "netproc.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -14,33 +17,6 @@
 #define ERR_PREFIX "urn:ietf:params:acme:error:"
 #define PROBLEM_LINE_MAX 512
 
-int acme_init(struct acme *a, struct netproc *net)
-{
-	/* Everything but the JSON token array, which json_parse fills. */
-	memset(a, 0, offsetof(struct acme, doc));
-	memset((char *)a + offsetof(struct acme, doc) + sizeof a->doc, 0,
-	       sizeof *a - offsetof(struct acme, doc) - sizeof a->doc);
-	a->doc.ntok = 0;
-	a->net = net;
-	a->poll_timeout_ms = ACME_POLL_TIMEOUT_MS;
-	a->retry_after = -1;
-	a->jws = malloc(ACME_MAX_JWS);
-	a->payload = malloc(ACME_MAX_JWS);
-	if (a->jws == NULL || a->payload == NULL) {
-		acme_free(a);
-		err("out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-void acme_free(struct acme *a)
-{
-	free(a->jws);
-	free(a->payload);
-	a->jws = a->payload = NULL;
-	http_response_free(&a->resp);
-}
 
 int acme_name_valid(const char *name)
 {
@@ -160,7 +136,52 @@ static void report_problem(struct acme *a, const char *url)
 	str_fmt(a->last_error, sizeof a->last_error, "%s", line);
 }
 
+/* ---- the key holder ---- */
+
+/* The operation being run, then its result ([0]), and the request to the
+ * key holder, then its answer ([1]): side by side, three pages at most. */
+static struct netmsg msgs[2];
+
+/* A request to the key holder, its texts empty. */
+static struct netmsg *ask_new(int type)
+{
+	memset(&msgs[1], 0, sizeof msgs[1]);
+	msgs[1].type = type;
+	return &msgs[1];
+}
+
+/* Sends the request (with len bytes of body) and reads the answer into
+ * msgs[1], its body into out (at most cap - 1 bytes, NUL-terminated). The
+ * answer's result (-1: said there), or -1 when the channel broke. */
+static int ask(struct acme *a, const char *body, size_t len, char *out, size_t cap)
+{
+	msgs[1].body_len = (uint32_t)len;
+	msgs[1].connects = a->http->connects;
+	msgs[1].requests = a->http->requests;
+	if (netmsg_send(a->wfd, &msgs[1], body) < 0 || netmsg_recv(a->rfd, &msgs[1], out, cap) < 0) {
+		err("the parent did not answer");
+		return -1;
+	}
+	return msgs[1].type;
+}
+
+/* A request with no body answered by a result alone. */
+static int ask_plain(struct acme *a)
+{
+	char none[1];
+
+	return ask(a, NULL, 0, none, sizeof none);
+}
+
 /* ---- requests ---- */
+
+static int http(struct acme *a, const char *method, const char *url, const char *accept,
+		const char *body, size_t len, int resend)
+{
+	a->http->resend = resend;
+	return http_request(a->http, method, url, body ? "application/jose+json" : NULL, accept, body,
+			    len, &a->resp);
+}
 
 static void take_nonce(struct acme *a)
 {
@@ -171,7 +192,7 @@ static void take_nonce(struct acme *a)
 
 static int fetch_nonce(struct acme *a)
 {
-	if (netproc_request(a->net, "HEAD", a->dir.new_nonce, NULL, NULL, NULL, 0, 1, &a->resp) < 0)
+	if (http(a, "HEAD", a->dir.new_nonce, NULL, NULL, 0, 1) < 0)
 		return -1;
 	take_nonce(a);
 	if (a->nonce[0] == '\0') {
@@ -188,19 +209,28 @@ static int post(struct acme *a, const char *url, const char *payload, int use_jw
 		const char *accept, const char *tolerate)
 {
 	for (int attempt = 0;; attempt++) {
+		struct netmsg *q = NULL;
 		int n;
 
 		if (a->nonce[0] == '\0' && fetch_nonce(a) < 0)
 			return -1;
-		n = jws_sign(a->account, use_jwk ? NULL : a->kid, a->nonce, url, payload, a->jws,
-			     ACME_MAX_JWS);
+		q = ask_new(ASK_SIGN);
+		q->a = a->key;
+		q->b = use_jwk;
+		str_copy(q->s[0], sizeof q->s[0], url);
+#ifdef PICOACME_TEST
+		/* the tests' way to make a network process ask for what it may not */
+		if (getenv("PICOACME_TEST_HOSTILE_SIGN") != NULL)
+			str_copy(q->s[0], sizeof q->s[0], "https://attacker.example/acme/new-order");
+#endif
+		str_copy(q->s[1], sizeof q->s[1], a->nonce);
 		a->nonce[0] = '\0';
-		if (n < 0) {
-			err("%s: signed request does not fit in %d bytes", url, ACME_MAX_JWS);
+		n = payload ? (int)strlen(payload) : 0;
+		if (ask(a, payload, (size_t)n, a->jws, ACME_MAX_JWS) < 0) {
+			err("%s: cannot sign the request", url);
 			return -1;
 		}
-		if (netproc_request(a->net, "POST", url, "application/jose+json", accept, a->jws,
-				    (size_t)n, payload == NULL, &a->resp) < 0)
+		if (http(a, "POST", url, accept, a->jws, msgs[1].body_len, payload == NULL) < 0)
 			return -1;
 		take_nonce(a);
 		if (a->resp.status >= 200 && a->resp.status < 300)
@@ -249,11 +279,13 @@ static int get_url(struct acme *a, int obj, const char *key, char *out, size_t c
 	return 0;
 }
 
-int acme_get_directory(struct acme *a, const char *url)
+static int get_directory(struct acme *a, const char *url)
 {
 	int meta;
 
-	if (netproc_request(a->net, "GET", url, NULL, "application/json", NULL, 0, 1, &a->resp) < 0)
+	/* another CA's account and nonce are not this one's */
+	a->kid[0] = a->nonce[0] = '\0';
+	if (http(a, "GET", url, "application/json", NULL, 0, 1) < 0)
 		return -1;
 	if (a->resp.status != 200) {
 		err("%s: directory request failed with HTTP %d", url, a->resp.status);
@@ -301,19 +333,19 @@ int acme_get_directory(struct acme *a, const char *url)
 
 /* ---- account ---- */
 
-int acme_account(struct acme *a, const struct key *k, const char *kid,
-		 const char *email, int agree_tos, const struct acme_eab *eab)
+/* Uses the stored account URL kid (nothing sent), or looks the account
+ * up with onlyReturnExisting, or, when agree_tos is set, creates it
+ * (contact "mailto:<email>" when email is not NULL; with eab, bound by the
+ * key holder's credentials). Without agree_tos and with no existing account
+ * it fails with an error that prints the CA's terms URL. On success a->kid
+ * is the URL. 0, 1 when the account was newly created, or -1. */
+static int account(struct acme *a, const char *kid, const char *email, int agree_tos, int eab)
 {
 	char tos[160], eab_jws[2048];
 	struct jw w;
 	int rc;
 
-	a->account = k;
-	if (jws_thumbprint(k, a->thumbprint) < 0) {
-		err("cannot compute the account key thumbprint");
-		return -1;
-	}
-	if (kid != NULL && kid[0] != '\0') {
+	if (kid[0] != '\0') {
 		if (str_copy(a->kid, sizeof a->kid, kid) < 0) {
 			err("stored account URL is too long");
 			return -1;
@@ -321,20 +353,10 @@ int acme_account(struct acme *a, const struct key *k, const char *kid,
 		return 0;
 	}
 	eab_jws[0] = '\0';
-	if (agree_tos && eab != NULL && eab->kid != NULL) {
-		unsigned char hk[256];
-		int hl = b64url_decode(hk, sizeof hk, eab->hmac_key, strlen(eab->hmac_key));
-
-		if (hl <= 0) {
-			err("--eab-hmac-key: not base64url");
+	if (agree_tos && eab) {
+		str_copy(ask_new(ASK_EAB)->s[0], HTTP_MAX_URL, a->dir.new_account);
+		if (ask(a, NULL, 0, eab_jws, sizeof eab_jws) < 0)
 			return -1;
-		}
-		rc = jws_eab(k, eab->kid, hk, (size_t)hl, a->dir.new_account, eab_jws, sizeof eab_jws);
-		wipe(hk, sizeof hk);
-		if (rc < 0) {
-			err("cannot build the external account binding");
-			return -1;
-		}
 	} else if (agree_tos && a->dir.eab_required) {
 		err("%s requires external account binding: pass --eab-kid and --eab-hmac-key",
 		    a->dir.new_account);
@@ -436,8 +458,7 @@ int acme_ident_is_ip(const char *name)
 
 /* Waits as the server asks (Retry-After, capped) or with a doubling delay;
  * ends early with an error when ch (may be NULL) stops serving. */
-static int poll_wait(struct acme *a, int64_t deadline, int64_t *delay, const char *url,
-		     struct challenger *ch)
+static int poll_wait(struct acme *a, int64_t deadline, int64_t *delay, const char *url)
 {
 	int64_t wait = *delay;
 
@@ -450,7 +471,8 @@ static int poll_wait(struct acme *a, int64_t deadline, int64_t *delay, const cha
 		    (long long)(a->poll_timeout_ms / 1000));
 		return -1;
 	}
-	return challenger_wait(ch, wait);
+	ask_new(ASK_CH_WAIT)->c = wait;
+	return ask_plain(a);
 }
 
 static int status_is(struct acme *a, const char *status)
@@ -503,13 +525,13 @@ static void report_invalid(struct acme *a, const char *ident, int obj)
  * the errors of its invalid authorizations; ch (may be NULL) is watched.
  * 0, or -1 with an error. */
 static int poll_order(struct acme *a, const char *order_url, const char *while_status,
-		      struct authz *az, size_t n, struct challenger *ch)
+		      struct authz *az, size_t n)
 {
 	int64_t deadline = now_ms() + a->poll_timeout_ms, delay = 100;
 	int invalid;
 
 	for (;;) {
-		if (poll_wait(a, deadline, &delay, order_url, ch) < 0)
+		if (poll_wait(a, deadline, &delay, order_url) < 0)
 			return -1;
 		if (post(a, order_url, NULL, 0, NULL, NULL) < 0 || parse_body(a, order_url) < 0)
 			return -1;
@@ -588,16 +610,16 @@ static int issuer_names(struct acme *a, int chal, char *out, size_t cap, const c
 
 /* Fetches every authorization; hands each pending one's challenge to ch and
  * remembers its URL. 0 or -1. */
-OWN_FRAME static int prepare_authz(struct acme *a, struct authz *az, size_t n, struct challenger *ch,
+OWN_FRAME static int prepare_authz(struct acme *a, struct authz *az, size_t n, int method,
 				   size_t *pending)
 {
 	*pending = 0;
 	for (size_t i = 0; i < n; i++) {
 		char ident[ACME_MAX_NAME + 3], token[CHALLENGE_TOKEN_MAX], offered[128];
-		char keyauth[CHALLENGE_KEYAUTH_MAX], issuers[DNS01_ISSUERS_MAX];
-		struct challenge_task task = { ident, 0, NULL, NULL, NULL, NULL };
+		char issuers[DNS01_ISSUERS_MAX];
 		const char *type;
-		int chs, c, found = -1;
+		struct netmsg *q;
+		int chs, c, found = -1, ip;
 
 		if (post(a, az[i].url, NULL, 0, NULL, NULL) < 0 || parse_body(a, az[i].url) < 0)
 			return -1;
@@ -611,9 +633,9 @@ OWN_FRAME static int prepare_authz(struct acme *a, struct authz *az, size_t n, s
 			err("%s: authorization is not pending (%s)", ident, az[i].url);
 			return -1;
 		}
-		task.ip = json_streq(&a->doc, json_get(&a->doc, json_get(&a->doc, 0, "identifier"), "type"),
-				     "ip");
-		type = challenger_type(ch, ident, task.ip);
+		ip = json_streq(&a->doc, json_get(&a->doc, json_get(&a->doc, 0, "identifier"), "type"),
+				"ip");
+		type = challenge_type((enum challenge_method)method, ident, ip);
 		if (type == NULL)
 			return -1;
 		chs = json_get(&a->doc, 0, "challenges");
@@ -627,23 +649,21 @@ OWN_FRAME static int prepare_authz(struct acme *a, struct authz *az, size_t n, s
 			    offered[0] ? offered : "none");
 			return -1;
 		}
+		issuers[0] = token[0] = '\0';
 		if (strcmp(type, "dns-persist-01") == 0) {
 			if (issuer_names(a, found, issuers, sizeof issuers, ident) < 0)
 				return -1;
-			task.issuers = issuers;
-			task.account_url = a->kid;
-		} else {
-			if (json_get_string(&a->doc, found, "token", token, sizeof token) < 0 ||
-			    !challenge_token_valid(token)) {
-				err("%s: challenge token is missing or not base64url", ident);
-				return -1;
-			}
-			if (jws_key_authorization(token, a->thumbprint, keyauth, sizeof keyauth) < 0)
-				return -1;
-			task.token = token;
-			task.keyauth = keyauth;
+		} else if (json_get_string(&a->doc, found, "token", token, sizeof token) < 0 ||
+			   !challenge_token_valid(token)) {
+			err("%s: challenge token is missing or not base64url", ident);
+			return -1;
 		}
-		if (challenger_add(ch, &task) < 0)
+		q = ask_new(ASK_CH_ADD);
+		q->a = ip;
+		str_copy(q->s[0], sizeof q->s[0], ident);
+		str_copy(q->s[1], sizeof q->s[1], token);
+		str_copy(q->s[2], sizeof q->s[2], issuers);
+		if (ask_plain(a) < 0)
 			return -1;
 		az[i].challenge = dup_string(a, json_get(&a->doc, found, "url"), "challenge url",
 					     az[i].url);
@@ -821,47 +841,36 @@ static int new_order(struct acme *a, const char *const *names, size_t nnames,
 	return 0;
 }
 
-OWN_FRAME static int finalize(struct acme *a, const char *order_url, const char *finalize_url,
-		    const char *const *names, size_t nnames, const struct key *cert_key)
+/* Finalizes with the CSR the key holder makes for the order's names. */
+OWN_FRAME static int finalize(struct acme *a, const char *order_url, const char *finalize_url)
 {
-	unsigned char *csr = malloc(ACME_MAX_CSR);
-	char *b64 = NULL;
 	struct jw w;
-	int len, rc, ret = -1;
+	int rc;
 
-	if (csr == NULL || (b64 = malloc(ACME_MAX_CSR * 4 / 3 + 4)) == NULL) {
-		err("out of memory");
-		goto out;
-	}
-	len = key_csr(cert_key, names, nnames, csr, ACME_MAX_CSR);
-	if (len < 0 || b64url_encode(b64, ACME_MAX_CSR * 4 / 3 + 4, csr, (size_t)len) < 0) {
-		err("cannot build the certificate signing request");
-		goto out;
-	}
+	/* the CSR (base64url) waits in the signed request's buffer, unused
+	 * until the payload made of it is signed */
+	ask_new(ASK_CSR);
+	if (ask(a, NULL, 0, a->jws, ACME_MAX_JWS) < 0)
+		return -1;
 	jw_init(&w, a->payload, ACME_MAX_JWS);
 	jw_obj_begin(&w);
 	jw_key(&w, "csr");
-	jw_str(&w, b64);
+	jw_str(&w, a->jws);
 	jw_obj_end(&w);
 	if (jw_finish(&w) < 0)
-		goto out;
+		return -1;
 	msg("finalizing");
 	rc = post(a, finalize_url, a->payload, 0, NULL, ERR_PREFIX "orderNotReady");
 	if (rc == -2)
 		rc = reread_after(a, finalize_url, order_url, 1);
-	if (rc < 0 || parse_body(a, finalize_url) < 0)
-		goto out;
-	if (status_is(a, "processing") && poll_order(a, order_url, "processing", NULL, 0, NULL) < 0)
-		goto out;
+	if (rc < 0 || parse_body(a, finalize_url) < 0 ||
+	    (status_is(a, "processing") && poll_order(a, order_url, "processing", NULL, 0) < 0))
+		return -1;
 	if (!status_is(a, "valid")) {
 		err("%s: order did not become valid after finalization", order_url);
-		goto out;
+		return -1;
 	}
-	ret = 0;
-out:
-	free(csr);
-	free(b64);
-	return ret;
+	return 0;
 }
 
 /* Topmost issuer CN of a PEM chain (the issuer of its last certificate). */
@@ -910,9 +919,12 @@ OWN_FRAME static int download_chain(struct acme *a, const char *cert_url, const 
 	return nalt > 0 ? post(a, cert_url, NULL, 0, accept, NULL) : 0;
 }
 
-int acme_issue(struct acme *a, const char *const *names, size_t nnames,
-	       const struct key *cert_key, struct challenger *ch,
-	       const struct acme_order_opts *opts)
+/* Orders a certificate for names (DNS names, "*." wildcards or IP
+ * addresses; the first is the main one), has the key holder answer the
+ * pending challenges and make the CSR, finalizes and downloads the chain.
+ * On success the PEM chain is a->resp.body (a->resp.body_len bytes). 0 or -1. */
+static int issue(struct acme *a, const char *const *names, size_t nnames, int method,
+		 const struct acme_order_opts *opts)
 {
 	char order_url[HTTP_MAX_URL], finalize_url[HTTP_MAX_URL], cert_url[HTTP_MAX_URL];
 	struct authz *az = NULL;
@@ -947,24 +959,27 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 			err("%s: new order is not pending", order_url);
 			goto out;
 		}
-		if (prepare_authz(a, az, naz, ch, &pending) < 0)
+		if (prepare_authz(a, az, naz, method, &pending) < 0)
 			goto out;
 		if (pending > 0) {
-			if (challenger_start(ch) < 0)
+			ask_new(ASK_CH_START);
+			if (ask_plain(a) < 0)
 				goto out;
 			msg("validating %zu challenge%s", pending, pending == 1 ? "" : "s");
 			if (respond_challenges(a, az, naz) < 0)
 				goto out;
 		}
-		if (poll_order(a, order_url, "pending", az, naz, ch) < 0)
+		if (poll_order(a, order_url, "pending", az, naz) < 0)
 			goto out;
-		challenger_stop(ch);
+		ask_new(ASK_CH_STOP);
+		if (ask_plain(a) < 0)
+			goto out;
 		if (!status_is(a, "ready")) {
 			err("%s: order is not ready after validation", order_url);
 			goto out;
 		}
 	}
-	if (finalize(a, order_url, finalize_url, names, nnames, cert_key) < 0)
+	if (finalize(a, order_url, finalize_url) < 0)
 		goto out;
 	if (get_url(a, 0, "certificate", cert_url, sizeof cert_url, order_url, 1) < 0)
 		goto out;
@@ -973,14 +988,15 @@ int acme_issue(struct acme *a, const char *const *names, size_t nnames,
 	msg("certificate downloaded");
 	ret = 0;
 out:
-	challenger_stop(ch);
 	authz_free(az, naz);
 	return ret;
 }
 
 /* ---- dns-persist-01 ---- */
 
-int acme_persist_issuers(struct acme *a, const char *name, char *issuers, size_t cap)
+/* The issuer domain names (space separated) of the dns-persist-01
+ * challenge the CA offers for name, read from a new order. 0 or -1. */
+static int persist_issuers(struct acme *a, const char *name, char *issuers, size_t cap)
 {
 	static const struct acme_order_opts none = { NULL, NULL, NULL };
 	char order_url[HTTP_MAX_URL], authz_url[HTTP_MAX_URL], offered[128];
@@ -1011,7 +1027,8 @@ int acme_persist_issuers(struct acme *a, const char *name, char *issuers, size_t
 
 /* ---- account management ---- */
 
-int acme_account_show(struct acme *a)
+/* POST-as-GET of the account; prints its status and contacts. 0 or -1. */
+static int account_show(struct acme *a)
 {
 	char status[32] = "?", contact[300];
 	int arr, c;
@@ -1028,7 +1045,8 @@ int acme_account_show(struct acme *a)
 	return 0;
 }
 
-int acme_account_contacts(struct acme *a, const char *const *emails, size_t n)
+/* Replaces the account's contacts with mailto: the given addresses. 0 or -1. */
+static int account_contacts(struct acme *a, const char *const *emails, size_t n)
 {
 	struct jw w;
 
@@ -1050,7 +1068,8 @@ int acme_account_contacts(struct acme *a, const char *const *emails, size_t n)
 	return 0;
 }
 
-int acme_account_deactivate(struct acme *a)
+/* Deactivates the account for good. 0 or -1. */
+static int account_deactivate(struct acme *a)
 {
 	if (post(a, a->kid, "{\"status\":\"deactivated\"}", 0, NULL, NULL) < 0 ||
 	    parse_body(a, a->kid) < 0)
@@ -1063,9 +1082,11 @@ int acme_account_deactivate(struct acme *a)
 	return 0;
 }
 
-int acme_key_rollover(struct acme *a, const struct key *new_key)
+/* RFC 8555 §7.3.5 key change from the account key (old_jwk) to the key
+ * holder's new one; the parent uses and saves it after this returns 0. */
+static int key_rollover(struct acme *a, const char *old_jwk)
 {
-	char old_jwk[1024], *inner = NULL;
+	char *inner = NULL;
 	struct jw w;
 	int ret = -1;
 
@@ -1074,7 +1095,7 @@ int acme_key_rollover(struct acme *a, const struct key *new_key)
 		return -1;
 	}
 	inner = malloc(ACME_MAX_JWS);
-	if (inner == NULL || jws_jwk(a->account, old_jwk, sizeof old_jwk) < 0)
+	if (inner == NULL)
 		goto out;
 	jw_init(&w, a->payload, ACME_MAX_JWS);
 	jw_obj_begin(&w);
@@ -1084,13 +1105,14 @@ int acme_key_rollover(struct acme *a, const struct key *new_key)
 	jw_raw(&w, old_jwk);
 	jw_obj_end(&w);
 	/* The inner JWS: new key, embedded jwk, no nonce (RFC 8555 §7.3.5). */
-	if (jw_finish(&w) < 0 ||
-	    jws_sign(new_key, NULL, NULL, a->dir.key_change, a->payload, inner, ACME_MAX_JWS) < 0)
+	if (jw_finish(&w) < 0)
+		goto out;
+	ask_new(ASK_SIGN)->a = SIGN_NEW_ACCOUNT;
+	msgs[1].b = 1;
+	str_copy(msgs[1].s[0], sizeof msgs[1].s[0], a->dir.key_change);
+	if (ask(a, a->payload, strlen(a->payload), inner, ACME_MAX_JWS) < 0)
 		goto out;
 	if (post(a, a->dir.key_change, inner, 0, NULL, NULL) < 0)
-		goto out;
-	a->account = new_key;
-	if (jws_thumbprint(new_key, a->thumbprint) < 0)
 		goto out;
 	msg("account key changed");
 	ret = 0;
@@ -1099,10 +1121,11 @@ out:
 	return ret;
 }
 
-int acme_revoke(struct acme *a, const unsigned char *der, size_t len, int reason,
-		const struct key *cert_key)
+/* Revokes a DER certificate, signed by the account or, by_cert_key, by the
+ * certificate's key (jwk). reason < 0 omits it. 0; -2 when the account
+ * may not revoke it (unauthorized: nothing printed); -1 with an error. */
+static int revoke(struct acme *a, const unsigned char *der, size_t len, int reason, int by_cert_key)
 {
-	const struct key *account = a->account;
 	char *b64 = malloc(len * 4 / 3 + 4);
 	struct jw w;
 	int ret = -1;
@@ -1120,13 +1143,12 @@ int acme_revoke(struct acme *a, const unsigned char *der, size_t len, int reason
 	jw_obj_end(&w);
 	if (jw_finish(&w) < 0)
 		goto out;
-	if (cert_key != NULL)
-		a->account = cert_key;
+	a->key = by_cert_key ? SIGN_CERT : SIGN_ACCOUNT;
 	/* By the account, "unauthorized" is an answer (not its certificate) the
 	 * caller acts on: -2, and no error printed. */
-	ret = post(a, a->dir.revoke_cert, a->payload, cert_key != NULL, NULL,
-		   cert_key == NULL ? ERR_PREFIX "unauthorized" : NULL);
-	a->account = account;
+	ret = post(a, a->dir.revoke_cert, a->payload, by_cert_key, NULL,
+		   by_cert_key ? NULL : ERR_PREFIX "unauthorized");
+	a->key = SIGN_ACCOUNT;
 out:
 	free(b64);
 	return ret;
@@ -1185,8 +1207,9 @@ int64_t acme_parse_time(const char *s)
 	return *p == '\0' ? t : -1;
 }
 
-int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64_t *end,
-		      long *retry_after)
+/* RFC 9773: fetches the suggested renewal window for cert_id into *start
+ * and *end (epoch seconds), its Retry-After into a->retry_after. 0 or -1. */
+static int renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64_t *end)
 {
 	char url[HTTP_MAX_URL], ts[64];
 	int win;
@@ -1197,7 +1220,7 @@ int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64
 			     a->dir.renewal_info[strlen(a->dir.renewal_info) - 1] == '/' ? "" : "/",
 			     cert_id) >= sizeof url)
 		return -1;
-	if (netproc_request(a->net, "GET", url, NULL, "application/json", NULL, 0, 1, &a->resp) < 0)
+	if (http(a, "GET", url, "application/json", NULL, 0, 1) < 0)
 		return -1;
 	take_nonce(a);
 	if (a->resp.status != 200) {
@@ -1214,6 +1237,99 @@ int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64
 		err("%s: malformed suggestedWindow", url);
 		return -1;
 	}
-	*retry_after = a->resp.retry_after;
+	a->retry_after = a->resp.retry_after;
 	return 0;
+}
+
+/* ---- the operations ---- */
+
+int acme_serve(struct http_client *c, int rfd, int wfd)
+{
+	static struct acme a;
+	struct netmsg *op = &msgs[0];
+	const char *names[ACME_MAX_NAMES];
+	char *in = a.op_body, issuers[DNS01_ISSUERS_MAX];
+	int ret = -1;
+
+	/* a is static, zero since the process started: nothing is cleared,
+	 * so the pages of what is never used stay untouched */
+	a.http = c;
+	a.rfd = rfd;
+	a.wfd = wfd;
+	a.poll_timeout_ms = ACME_POLL_TIMEOUT_MS;
+	/* end of input (the parent is done) is the normal end */
+	while (netmsg_recv(rfd, op, in, NETPROC_MAX_BODY) == 0) {
+		struct acme_order_opts opts = { op->s[0][0] ? op->s[0] : NULL, op->s[1][0] ? op->s[1] : NULL,
+						op->s[2][0] ? op->s[2] : NULL };
+		const char *out = NULL;
+		size_t n = 0;
+		int rc = -1;
+
+		/* the parent's own texts, checked there; capped here all the same */
+		for (int i = 0; i < NETMSG_TEXTS; i++)
+			op->s[i][HTTP_MAX_URL - 1] = '\0';
+		for (const char *p = in; n < ACME_MAX_NAMES && p < in + op->body_len; p += strlen(p) + 1)
+			names[n++] = p;
+		a.problem_type[0] = a.last_error[0] = '\0';
+		a.retry_after = -1;
+		a.key = SIGN_ACCOUNT;
+		/* each result goes in the operation's place once its inputs are used */
+		switch (op->type) {
+		case OP_DIRECTORY:
+			rc = get_directory(&a, op->s[0]);
+			str_copy(op->s[0], HTTP_MAX_URL, a.dir.terms_of_service);
+			str_copy(op->s[1], HTTP_MAX_URL, a.dir.profiles);
+			op->c = a.dir.renewal_info[0] != '\0';
+			break;
+		case OP_ACCOUNT:
+			rc = account(&a, op->s[0], op->s[1][0] ? op->s[1] : NULL, op->a, op->b);
+			str_copy(op->s[0], HTTP_MAX_URL, a.kid);
+			break;
+		case OP_SHOW:
+			rc = account_show(&a);
+			break;
+		case OP_CONTACTS:
+			rc = account_contacts(&a, names, n);
+			break;
+		case OP_DEACTIVATE:
+			rc = account_deactivate(&a);
+			break;
+		case OP_ROLLOVER:
+			rc = key_rollover(&a, op->s[0]);
+			break;
+		case OP_REVOKE:
+			rc = revoke(&a, (const unsigned char *)in, op->body_len, op->a, op->b);
+			break;
+		case OP_RENEWAL_INFO:
+			rc = renewal_info(&a, op->s[0], &op->c, &op->d);
+			break;
+		case OP_ISSUE:
+			/* the parent's own method, in range all the same */
+			rc = n > 0 && op->a >= 0 && op->a <= CHALLENGE_DNS_PERSIST01
+				     ? issue(&a, names, n, op->a, &opts) : -1;
+			if (rc == 0)
+				out = a.resp.body;
+			break;
+		case OP_PERSIST:
+			rc = persist_issuers(&a, op->s[0], issuers, sizeof issuers);
+			str_copy(op->s[0], HTTP_MAX_URL, rc == 0 ? issuers : "");
+			break;
+		}
+		op->type = ASK_RESULT;
+		op->a = rc;
+		op->b = (int32_t)a.retry_after;
+		op->connects = c->connects;
+		op->requests = c->requests;
+		op->body_len = out != NULL ? (uint32_t)a.resp.body_len : 0;
+		sanitize(op->s[0], HTTP_MAX_URL, op->s[0], HTTP_MAX_URL);
+		sanitize(op->s[1], HTTP_MAX_URL, op->s[1], HTTP_MAX_URL);
+		sanitize(op->s[2], HTTP_MAX_URL, a.problem_type, sizeof a.problem_type);
+		sanitize(op->line, NETMSG_LINE, a.last_error, sizeof a.last_error);
+		if (netmsg_send(wfd, op, out) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	http_response_free(&a.resp);
+	return ret;
 }

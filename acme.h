@@ -1,18 +1,17 @@
-/* acme.h - the ACME protocol (RFC 8555) over one http_client: directory,
- * nonces, signed requests with badNonce retries, problem reporting, account
- * creation/recovery, and order -> authorizations -> http-01 -> finalize ->
- * certificate download. */
+/* acme.h - the ACME protocol (RFC 8555) over one http_client, run in the
+ * network process: directory, nonces, signed requests with badNonce
+ * retries, problem reporting, account creation/recovery, and order ->
+ * authorizations -> challenges -> finalize -> certificate download. Keys,
+ * challenges and files stay with the parent, asked over a channel. */
 #ifndef PICOACME_ACME_H
 #define PICOACME_ACME_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "challenge.h"
 #include "http.h"
 #include "netproc.h"
 #include "json.h"
-#include "key.h"
 
 #define ACME_MAX_NAMES 100
 #define ACME_MAX_NAME 253
@@ -55,79 +54,47 @@ struct acme_eab {
 };
 
 struct acme {
-	struct netproc *net;          /* borrowed */
-	const struct key *account;    /* borrowed */
+	struct http_client *http;     /* borrowed */
+	int rfd, wfd;                 /* the channel to the key holder */
+	int key;                      /* SIGN_ACCOUNT, or the key that signs the request at hand */
 	struct http_response resp;    /* last response; its body is owned here */
 	struct json doc;              /* last parsed body */
 	struct acme_directory dir;
 	char kid[HTTP_MAX_URL];       /* account URL, empty until known */
 	char nonce[256];
-	char thumbprint[44];
 	char problem_type[128];       /* type of the last problem document */
 	long retry_after;             /* Retry-After of the last failed request, or -1 */
 	char last_error[1024];        /* the last problem reported, one sanitized line */
-	char *jws;                    /* ACME_MAX_JWS bytes, owned */
-	char *payload;                /* ACME_MAX_JWS bytes, owned */
 	int64_t poll_timeout_ms;
+	/* in place, not allocated: only the pages used are touched */
+	char jws[ACME_MAX_JWS];       /* the signed request */
+	char payload[ACME_MAX_JWS];   /* the request's payload */
+	char op_body[NETPROC_MAX_BODY]; /* the operation's body: names, addresses, DER */
 };
 
-/* Sets up a on the network process net and allocates its request buffers (freed by acme_free).
- * 0, or -1 when out of memory. */
-int acme_init(struct acme *a, struct netproc *net);
-void acme_free(struct acme *a);
-
-/* Fetches and checks the directory at url. 0 or -1 (error printed). */
-int acme_get_directory(struct acme *a, const char *url);
-
-/* Uses account key k. With kid (a stored account URL) nothing is sent.
- * Otherwise looks the account up with onlyReturnExisting, or, when
- * agree_tos is set, creates it (contact "mailto:<email>" when email is not
- * NULL). Without agree_tos and with no existing account it fails with an
- * error that prints the CA's terms URL. On success a->kid is the URL.
- * Returns 0, 1 when the account was newly created, or -1. */
-int acme_account(struct acme *a, const struct key *k, const char *kid,
-		 const char *email, int agree_tos, const struct acme_eab *eab);
-
-/* POST-as-GET of the account; prints its status and contacts. 0 or -1. */
-int acme_account_show(struct acme *a);
-
-/* Replaces the account's contacts with mailto: the given addresses. 0 or -1. */
-int acme_account_contacts(struct acme *a, const char *const *emails, size_t n);
-
-/* Deactivates the account for good. 0 or -1. */
-int acme_account_deactivate(struct acme *a);
-
-/* RFC 8555 §7.3.5 key change to new_key; on success the account uses it.
- * The caller saves new_key only after this returns 0. 0 or -1. */
-int acme_key_rollover(struct acme *a, const struct key *new_key);
-
-/* Revokes a DER certificate. With cert_key the request is signed by the
- * certificate's key (jwk) instead of the account. reason < 0 omits it.
- * 0; -2 when the account may not revoke it (unauthorized: nothing printed,
- * the certificate's key may); -1 with an error. */
-int acme_revoke(struct acme *a, const unsigned char *der, size_t len, int reason,
-		const struct key *cert_key);
-
-/* RFC 9773: fetches the suggested renewal window for cert_id. Sets *start,
- * *end (epoch seconds) and *retry_after (seconds, -1 when absent). 0 or -1. */
-int acme_renewal_info(struct acme *a, const char *cert_id, int64_t *start, int64_t *end,
-		      long *retry_after);
+/* The network process's work (netproc.h): runs the parent's operations on
+ * the CA with client c, one at a time, as they arrive on rfd, and answers
+ * each on wfd; what needs a key or root it asks the parent for there (the
+ * requests are in ca.c). Operations and their fields (texts empty for
+ * none; names and addresses NUL-separated in the body):
+ *   OP_DIRECTORY s0 URL -> s0 terms of service, s1 profiles, c 1 with ARI
+ *   OP_ACCOUNT s0 stored account URL, s1 email, a agree to the terms,
+ *     b with EAB -> a 1 created, s0 account URL
+ *   OP_SHOW, OP_DEACTIVATE; OP_CONTACTS body addresses
+ *   OP_ROLLOVER s0 the old key's JWK (signed by SIGN_NEW_ACCOUNT inside)
+ *   OP_REVOKE body DER, a reason (< 0: none), b 1 by the certificate's key
+ *     -> a -2 when the account may not (nothing printed)
+ *   OP_RENEWAL_INFO s0 CertID -> c, d the window (epoch s)
+ *   OP_ISSUE body names, a the challenge method, s0 profile, s1 replaces,
+ *     s2 preferred chain -> body the PEM chain
+ *   OP_PERSIST s0 name -> s0 issuer domain names
+ * Every result: a 0 (or as above) or -1 (the error said), b Retry-After
+ * (-1 none), s2 problem type, s3 the last problem's line; texts sanitized.
+ * 0 at end of input, -1 when the channel broke. */
+int acme_serve(struct http_client *c, int rfd, int wfd);
 
 /* Parses an RFC 3339 timestamp to epoch seconds; -1 if malformed. */
 int64_t acme_parse_time(const char *s);
-
-/* Orders a certificate for names (DNS names, "*." wildcards or IP
- * addresses; the first is the main one), answers pending challenges
- * through ch, finalizes with a CSR of
- * cert_key and downloads the chain. On success the PEM chain is
- * a->resp.body (a->resp.body_len bytes) until the next request. 0 or -1. */
-int acme_issue(struct acme *a, const char *const *names, size_t nnames,
-	       const struct key *cert_key, struct challenger *ch,
-	       const struct acme_order_opts *opts);
-
-/* The issuer domain names (space separated) of the dns-persist-01
- * challenge the CA offers for name, read from a new order. 0 or -1. */
-int acme_persist_issuers(struct acme *a, const char *name, char *issuers, size_t cap);
 
 /* 1 if name is an IPv4 or IPv6 address: an RFC 8738 ip identifier. */
 int acme_ident_is_ip(const char *name);

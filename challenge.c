@@ -71,21 +71,21 @@ int challenger_setup(struct challenger *c, const struct challenge_config *cfg)
 
 static const char *const type_names[] = { "http-01", "tls-alpn-01", "dns-01", "dns-persist-01" };
 
-const char *challenger_type(const struct challenger *c, const char *ident, int ip)
+const char *challenge_type(enum challenge_method m, const char *ident, int ip)
 {
-	int dns = c->method == CHALLENGE_DNS01 || c->method == CHALLENGE_DNS_PERSIST01;
+	int dns = m == CHALLENGE_DNS01 || m == CHALLENGE_DNS_PERSIST01;
 
 	if (ip && dns) {
 		err("%s: an IP address is validated by http-01 or tls-alpn-01 only, not %s", ident,
-		    type_names[c->method]);
+		    type_names[m]);
 		return NULL;
 	}
 	if (strncmp(ident, "*.", 2) == 0 && !dns) {
 		err("%s: a wildcard is validated by dns-01 or dns-persist-01 only, not %s", ident,
-		    type_names[c->method]);
+		    type_names[m]);
 		return NULL;
 	}
-	return type_names[c->method];
+	return type_names[m];
 }
 
 int challenger_add(struct challenger *c, const struct challenge_task *t)

@@ -53,10 +53,10 @@ void challenger_init(struct challenger *c);
  * the webroot or hook. 0, or -1 with an error. */
 int challenger_setup(struct challenger *c, const struct challenge_config *cfg);
 
-/* The ACME challenge type that answers ident ("http-01", "tls-alpn-01",
- * "dns-01", "dns-persist-01"; ip: an ip identifier), or NULL with an error when the
- * method cannot validate it. */
-const char *challenger_type(const struct challenger *c, const char *ident, int ip);
+/* The ACME challenge type of method m that answers ident ("http-01",
+ * "tls-alpn-01", "dns-01", "dns-persist-01"; ip: an ip identifier), or NULL
+ * with an error when the method cannot validate it. */
+const char *challenge_type(enum challenge_method m, const char *ident, int ip);
 
 /* Registers what the CA sent for one identifier. 0, or -1 with an error. */
 int challenger_add(struct challenger *c, const struct challenge_task *t);

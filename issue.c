@@ -18,12 +18,9 @@
 
 void run_init(struct run *r, const struct run_opts *o)
 {
-	/* Field by field: r->acme is only read once acme_init has set it up
-	 * (acme_ready), and zeroing it here would fault in its 16 KiB JSON
-	 * token array, which acme_init leaves for the parser to fill. */
 	r->o = o;
 	netproc_init(&r->net);
-	r->acme_ready = 0;
+	r->ca_ready = 0;
 	r->server[0] = '\0';
 	r->have_account = 0;
 	memset(&r->account, 0, sizeof r->account);
@@ -36,31 +33,29 @@ void run_free(struct run *r)
 		     r->net.connects == 1 ? "" : "s");
 		netproc_stop(&r->net);
 	}
-	if (r->acme_ready)
-		acme_free(&r->acme);
-	r->acme_ready = 0;
+	r->ca_ready = 0;
 	key_free(&r->account);
 }
 
 int run_directory(struct run *r, const char *server)
 {
-	if (r->acme_ready && strcmp(r->server, server) == 0)
+	if (r->ca_ready && r->server[0] != '\0' && strcmp(r->server, server) == 0)
 		return 0;
 	if (r->net.pid <= 0 &&
 	    netproc_start(&r->net, r->o->ca_file, r->o->timeout_s * 1000, r->o->user_uid,
 			  r->o->user_gid) < 0)
 		return -1;
-	if (r->acme_ready)
-		acme_free(&r->acme);
-	r->acme_ready = 0;
 	r->have_account = 0;
-	key_free(&r->account);
-	if (acme_init(&r->acme, &r->net) < 0)
-		return -1;
-	r->acme_ready = 1;
 	r->server[0] = '\0';
-	if (acme_get_directory(&r->acme, server) < 0)
+	if (!r->ca_ready)
+		ca_init(&r->ca, &r->net);
+	r->ca_ready = 1;
+	/* the account and its key belong to the CA loaded before */
+	if (ca_directory(&r->ca, server) < 0) {
+		key_free(&r->account);
 		return -1;
+	}
+	key_free(&r->account);
 	str_copy(r->server, sizeof r->server, server);
 	return 0;
 }
@@ -130,8 +125,7 @@ int run_account(struct run *r, const char *email)
 	if (rc == 2) {
 		char tos[160];
 
-		sanitize(tos, sizeof tos, r->acme.dir.terms_of_service,
-			 sizeof r->acme.dir.terms_of_service);
+		sanitize(tos, sizeof tos, r->ca.terms_of_service, sizeof r->ca.terms_of_service);
 		err("no account for %s in %s: read the terms of service%s%s and pass --agree-tos "
 		    "to create one", r->server, r->o->dir, tos[0] ? " at " : "", tos);
 		return -1;
@@ -141,11 +135,9 @@ int run_account(struct run *r, const char *email)
 	if (rc < 0)
 		return -1;
 	kid[strcspn(kid, "\r\n")] = '\0';
-	if (acme_account(&r->acme, &r->account, kid, email, r->o->agree_tos,
-			 eab.kid ? &eab : NULL) < 0)
+	if (ca_account(&r->ca, &r->account, kid, email, r->o->agree_tos, eab.kid ? &eab : NULL) < 0)
 		return -1;
-	if (kid[0] == '\0' &&
-	    store_write(url_path, r->acme.kid, strlen(r->acme.kid), 0600) < 0)
+	if (kid[0] == '\0' && store_write(url_path, r->ca.kid, strlen(r->ca.kid), 0600) < 0)
 		return -1;
 	r->have_account = 1;
 	return 0;
@@ -356,7 +348,7 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 	if (run_directory(r, s->server) < 0 || run_account(r, s->email[0] ? s->email : NULL) < 0)
 		goto out;
 	if (opts.profile != NULL) {
-		const char *p = r->acme.dir.profiles;
+		const char *p = r->ca.profiles;
 		size_t pl = strlen(opts.profile);
 		int found = 0;
 
@@ -368,7 +360,7 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 		}
 		if (!found) {
 			err("--profile %s: not offered by %s (offered: %s)", opts.profile, r->server,
-			    r->acme.dir.profiles[0] ? r->acme.dir.profiles : "none");
+			    r->ca.profiles[0] ? r->ca.profiles : "none");
 			goto out;
 		}
 	}
@@ -376,20 +368,19 @@ int run_issue(struct run *r, const struct cert_settings *s, const char *replaces
 		err("cannot generate a %s certificate key", key_type_name(kt));
 		goto out;
 	}
-	if (acme_issue(&r->acme, s->names, s->nnames, &cert_key, &chal, &opts) < 0)
+	if (ca_issue(&r->ca, s->names, s->nnames, &cert_key, &chal, &opts) < 0)
 		goto out;
-	der = malloc(r->acme.resp.body_len + 1);
+	der = malloc(r->ca.body_len + 1);
 	if (der == NULL) {
 		err("out of memory");
 		goto out;
 	}
-	if (chain_from_pem(r->acme.resp.body, r->acme.resp.body_len, der, r->acme.resp.body_len + 1,
-			   &ch) < 0) {
+	if (chain_from_pem(r->ca.body, r->ca.body_len, der, r->ca.body_len + 1, &ch) < 0) {
 		err("downloaded certificate chain is not valid PEM");
 		goto out;
 	}
 	if (verify_chain(s, &ch, &cert_key, installed, &ci) < 0 ||
-	    install(r, s, r->acme.resp.body, r->acme.resp.body_len, &cert_key, &ci) < 0)
+	    install(r, s, r->ca.body, r->ca.body_len, &cert_key, &ci) < 0)
 		goto out;
 	if (s->publish[0] && store_publish(r->o->dir, s->names[0], s->publish) < 0)
 		goto out;

@@ -6,6 +6,7 @@
 #define PICOACME_ISSUE_H
 
 #include "acme.h"
+#include "ca.h"
 #include "cert.h"
 #include "http.h"
 #include "key.h"
@@ -27,9 +28,9 @@ struct run_opts {
 struct run {
 	const struct run_opts *o;
 	struct netproc net; /* started by the first run_directory */
-	struct acme acme;
-	int acme_ready;
-	char server[HTTP_MAX_URL]; /* CA whose directory is loaded in acme */
+	struct ca ca;
+	int ca_ready;
+	char server[HTTP_MAX_URL]; /* CA whose directory is loaded */
 	int have_account;
 	struct key account;
 };

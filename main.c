@@ -541,7 +541,7 @@ static int cmd_account(struct run *r, const struct options *o)
 
 	if (run_directory(r, o->cert->server) < 0 || run_account(r, o->cert->email[0] ? o->cert->email : NULL) < 0)
 		goto out;
-	if (o->nemails > 0 && acme_account_contacts(&r->acme, o->emails, o->nemails) < 0)
+	if (o->nemails > 0 && ca_account_contacts(&r->ca, o->emails, o->nemails) < 0)
 		goto out;
 	if (o->rollover) {
 		if (store_account_dir(acct_dir, sizeof acct_dir, o->run.dir, r->server) < 0 ||
@@ -552,7 +552,7 @@ static int cmd_account(struct run *r, const struct options *o)
 			goto out;
 		}
 		/* The new key replaces the old one on disk only once the CA took it. */
-		if (acme_key_rollover(&r->acme, &new_key) < 0)
+		if (ca_key_rollover(&r->ca, &new_key) < 0)
 			goto out;
 		if (store_write(path, pem, (size_t)n, 0600) < 0) {
 			crit("the CA now knows the account by a key that could not be saved");
@@ -569,10 +569,10 @@ static int cmd_account(struct run *r, const struct options *o)
 			err("--persist-record %s: not a valid DNS name", name);
 			goto out;
 		}
-		if (acme_persist_issuers(&r->acme, name, issuers, sizeof issuers) < 0)
+		if (ca_persist_issuers(&r->ca, name, issuers, sizeof issuers) < 0)
 			goto out;
 		issuers[strcspn(issuers, " ")] = '\0';
-		if (dns_persist_record(line, sizeof line, name, issuers, r->acme.kid, o->wildcard) < 0) {
+		if (dns_persist_record(line, sizeof line, name, issuers, r->ca.kid, o->wildcard) < 0) {
 			err("--persist-record %s: the record does not fit", name);
 			goto out;
 		}
@@ -580,9 +580,9 @@ static int cmd_account(struct run *r, const struct options *o)
 		ret = 0;
 		goto out;
 	}
-	if (o->deactivate && acme_account_deactivate(&r->acme) < 0)
+	if (o->deactivate && ca_account_deactivate(&r->ca) < 0)
 		goto out;
-	if (!o->deactivate && acme_account_show(&r->acme) < 0)
+	if (!o->deactivate && ca_account_show(&r->ca) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -612,10 +612,10 @@ static int cmd_revoke(struct run *r, struct options *o, const char *name)
 		goto out;
 	/* The issuing account revokes; without one, or when the CA says this
 	 * account did not issue it, the certificate's own key does. */
-	if (run_account(r, NULL) == 0 && acme_revoke(&r->acme, der, (size_t)n, o->reason, NULL) == 0) {
+	if (run_account(r, NULL) == 0 && ca_revoke(&r->ca, der, (size_t)n, o->reason, NULL) == 0) {
 		/* revoked by the account */
-	} else if (r->acme_ready && r->acme.problem_type[0] != '\0' &&
-		   strcmp(r->acme.problem_type, "urn:ietf:params:acme:error:unauthorized") != 0) {
+	} else if (r->ca_ready && r->ca.problem_type[0] != '\0' &&
+		   strcmp(r->ca.problem_type, "urn:ietf:params:acme:error:unauthorized") != 0) {
 		goto out; /* a refusal that the certificate key would not change */
 	} else {
 		str_fmt(path, sizeof path, "%s/%s/key.pem", o->run.dir, name);
@@ -625,7 +625,7 @@ static int cmd_revoke(struct run *r, struct options *o, const char *name)
 			goto out;
 		}
 		msg("the account may not revoke it; revoking with the certificate's key");
-		if (acme_revoke(&r->acme, der, (size_t)n, o->reason, &cert_key) < 0)
+		if (ca_revoke(&r->ca, der, (size_t)n, o->reason, &cert_key) < 0)
 			goto out;
 	}
 	msg("%s: certificate revoked", name);

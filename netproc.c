@@ -1,5 +1,6 @@
 /* netproc.c - see netproc.h */
 #include "netproc.h"
+#include "acme.h"
 #include "key.h"
 #include "util.h"
 
@@ -13,17 +14,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* What the parent sends: this head, then body_len bytes. An empty
- * content_type or accept stands for NULL. */
-struct netproc_call {
-	char method[8];
-	char url[HTTP_MAX_URL];
-	char content_type[64];
-	char accept[64];
-	uint32_t body_len;
-	uint32_t resend;
-};
 
 void netproc_init(struct netproc *np)
 {
@@ -251,50 +241,59 @@ int confine_process(const char *who, unsigned uid, unsigned gid, long extra_call
 static void serve(int rfd, int wfd, const char *ca_file, int timeout_ms, unsigned uid, unsigned gid)
 {
 	static struct trust_anchors tas;
-	static struct netproc_call call;
-	static struct netproc_reply rep;
 	struct http_client *c = malloc(sizeof *c);
-	char *body = malloc(NETPROC_MAX_BODY + 1);
 	int status = 1;
 
-	if (c == NULL || body == NULL) {
+	if (c == NULL) {
 		err("out of memory");
 		goto out;
 	}
 	if (trust_anchors_load(&tas, ca_file) < 0 || confine_process("network process", uid, gid, -1) < 0)
 		goto out;
+#ifdef PICOACME_TEST
+	/* the tests' way to make a confined process break its allowlist */
+	if (getenv("PICOACME_TEST_FORBIDDEN_CALL") != NULL)
+		(void)syscall(SYS_getppid);
+#endif
 	http_init(c, &tas);
 	c->timeout_ms = timeout_ms;
-	/* end of input (the parent is done) is the normal end */
-	while (fd_full(rfd, &call, sizeof call, 0) == 0) {
-		/* the parent's own strings, checked there; capped here all the same */
-		call.method[sizeof call.method - 1] = call.url[sizeof call.url - 1] = '\0';
-		call.content_type[sizeof call.content_type - 1] = call.accept[sizeof call.accept - 1] = '\0';
-		if (call.body_len > NETPROC_MAX_BODY || fd_full(rfd, body, call.body_len, 0) < 0)
-			goto out;
-		body[call.body_len] = '\0';
-#ifdef PICOACME_TEST
-		/* the tests' way to make a confined process break its allowlist */
-		if (getenv("PICOACME_TEST_FORBIDDEN_CALL") != NULL)
-			(void)syscall(SYS_getppid);
-#endif
-		c->resend = call.resend != 0;
-		rep.rc = http_request(c, call.method, call.url,
-				      call.content_type[0] ? call.content_type : NULL,
-				      call.accept[0] ? call.accept : NULL,
-				      call.body_len ? body : NULL, call.body_len, &rep.head);
-		rep.body_len = rep.rc == 0 ? (uint32_t)rep.head.body_len : 0;
-		rep.connects = c->connects;
-		rep.requests = c->requests;
-		if (fd_full(wfd, &rep, sizeof rep, 1) < 0 ||
-		    fd_full(wfd, rep.head.body, rep.body_len, 1) < 0)
-			goto out;
-	}
-	status = 0;
+	status = acme_serve(c, rfd, wfd) < 0;
 	http_close(c);
 out:
 	/* _exit: no atexit work (a sanitizer's leak check is not on the allowlist) */
 	_exit(status);
+}
+
+int netmsg_send(int fd, const struct netmsg *m, const void *body)
+{
+	return fd_full(fd, (void *)m, sizeof *m, 1) < 0 || fd_full(fd, (void *)body, m->body_len, 1) < 0
+		       ? -1 : 0;
+}
+
+int netmsg_recv(int fd, struct netmsg *m, char *body, size_t cap)
+{
+	if (fd_full(fd, m, sizeof *m, 0) < 0 || m->body_len >= cap ||
+	    fd_full(fd, body, m->body_len, 0) < 0)
+		return -1;
+	body[m->body_len] = '\0';
+	return 0;
+}
+
+int netmsg_check(const struct netmsg *m)
+{
+	if (m->type < ASK_RESULT || m->type > ASK_LAST)
+		return -1;
+	for (size_t i = 0; i <= NETMSG_TEXTS; i++) {
+		size_t cap = i < NETMSG_TEXTS ? HTTP_MAX_URL : NETMSG_LINE;
+		const char *p = i < NETMSG_TEXTS ? m->s[i] : m->line, *end = memchr(p, '\0', cap);
+
+		if (end == NULL)
+			return -1;
+		for (; p < end; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				return -1;
+	}
+	return 0;
 }
 
 /* ---- the parent's side ---- */
@@ -341,17 +340,16 @@ static void netproc_close(struct netproc *np)
 	np->rfd = np->wfd = -1;
 }
 
-/* Ends the network process after a failed exchange and says why, unless
- * the caller (said) or the process itself already did. */
-static void end_failed(struct netproc *np, int said)
+void netproc_end_failed(struct netproc *np, int said)
 {
 	int st = 0;
 
+	/* killed before its pipes close: it has nothing more to say */
+	if (said && np->pid > 0)
+		kill(np->pid, SIGKILL);
 	netproc_close(np);
 	if (np->pid <= 0)
 		return;
-	if (said)
-		kill(np->pid, SIGKILL);
 	if (waitpid(np->pid, &st, 0) == np->pid && !said) {
 		if (WIFSIGNALED(st))
 			err("the network process was killed by signal %d%s", WTERMSIG(st),
@@ -361,91 +359,6 @@ static void end_failed(struct netproc *np, int said)
 			err("the network process ended unexpectedly");
 	}
 	np->pid = -1;
-}
-
-/* The response head's text fields: offset and size. */
-#define TEXT_FIELD(f) { offsetof(struct http_response, f), sizeof(((struct http_response *)0)->f) }
-static const unsigned short text_fields[][2] = {
-	TEXT_FIELD(nonce),	 TEXT_FIELD(location),	  TEXT_FIELD(link_up),	   TEXT_FIELD(link_next),
-	TEXT_FIELD(link_alt[0]), TEXT_FIELD(link_alt[1]), TEXT_FIELD(link_alt[2]), TEXT_FIELD(link_alt[3]),
-	TEXT_FIELD(content_type),
-};
-_Static_assert(HTTP_MAX_ALT == 4, "every alternate link is checked");
-
-int netproc_check_reply(const struct netproc_reply *rep)
-{
-	const struct http_response *h = &rep->head;
-
-	if ((rep->rc != 0 && rep->rc != -1) || rep->body_len > HTTP_MAX_BODY || h->nalt < 0 ||
-	    h->nalt > HTTP_MAX_ALT || h->status < 0 || h->status > 999 || h->retry_after < -1)
-		return -1;
-	for (size_t i = 0; i < sizeof text_fields / sizeof text_fields[0]; i++) {
-		const char *p = (const char *)h + text_fields[i][0];
-		const char *end = memchr(p, '\0', text_fields[i][1]);
-
-		if (end == NULL)
-			return -1;
-		for (; p < end; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				return -1;
-	}
-	return 0;
-}
-
-int netproc_request(struct netproc *np, const char *method, const char *url,
-		    const char *content_type, const char *accept, const char *body,
-		    size_t body_len, int resend, struct http_response *r)
-{
-	static struct netproc_call call;
-	static struct netproc_reply rep;
-	char *keep_body = r->body;
-
-	call.body_len = body ? (uint32_t)body_len : 0;
-	call.resend = (uint32_t)resend;
-	if (str_copy(call.method, sizeof call.method, method) < 0 ||
-	    str_copy(call.url, sizeof call.url, url) < 0 ||
-	    str_copy(call.content_type, sizeof call.content_type, content_type ? content_type : "") < 0 ||
-	    str_copy(call.accept, sizeof call.accept, accept ? accept : "") < 0 ||
-	    body_len > NETPROC_MAX_BODY) {
-		err("%s: request too large for the network process", url);
-		return -1;
-	}
-	if (np->rfd < 0) {
-		err("%s: the network process is not running", url);
-		return -1;
-	}
-	if (fd_full(np->wfd, &call, sizeof call, 1) < 0 ||
-	    fd_full(np->wfd, (void *)body, call.body_len, 1) < 0 ||
-	    fd_full(np->rfd, &rep, sizeof rep, 0) < 0)
-		goto dead;
-	if (netproc_check_reply(&rep) < 0) {
-		err("%s: malformed reply from the network process", url);
-		end_failed(np, 1);
-		return -1;
-	}
-	np->connects = rep.connects;
-	np->requests = rep.requests;
-	if (rep.rc < 0)
-		return -1; /* the network process reported it */
-	*r = rep.head;
-	r->body = keep_body;
-	r->body_len = 0;
-	if (r->body == NULL) /* whole, as http.c allocates it: only pages used are touched */
-		r->body = malloc(HTTP_MAX_BODY + 1);
-	r->body_cap = r->body != NULL ? HTTP_MAX_BODY + 1 : 0;
-	if (r->body == NULL) {
-		err("out of memory");
-		end_failed(np, 1);
-		return -1;
-	}
-	if (fd_full(np->rfd, r->body, rep.body_len, 0) < 0)
-		goto dead;
-	r->body_len = rep.body_len;
-	r->body[r->body_len] = '\0';
-	return 0;
-dead:
-	end_failed(np, 0);
-	return -1;
 }
 
 void netproc_stop(struct netproc *np)

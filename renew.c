@@ -153,12 +153,12 @@ static int ari_check(struct run *r, const struct cert_settings *s, const struct 
 		st->ari_next = now + 3600;
 		return -1;
 	}
-	if (r->acme.dir.renewal_info[0] == '\0' || !in->has_ari_id) {
+	if (!r->ca.has_ari || !in->has_ari_id) {
 		st->ari = 0;
 		st->ari_next = now + 24 * 3600;
 		return 0;
 	}
-	if (acme_renewal_info(&r->acme, in->ari_id, &start, &end, &retry_after) < 0) {
+	if (ca_renewal_info(&r->ca, in->ari_id, &start, &end, &retry_after) < 0) {
 		st->ari_next = now + 3600;
 		return -1;
 	}
@@ -226,12 +226,12 @@ static void record_result(struct run *r, const struct cert_settings *s, const st
 	wait = (int64_t)RENEW_BACKOFF_BASE_S << (st->failures > 9 ? 9 : st->failures - 1);
 	if (wait > RENEW_BACKOFF_MAX_S)
 		wait = RENEW_BACKOFF_MAX_S;
-	if (r->acme_ready && r->acme.retry_after > wait)
-		wait = r->acme.retry_after;
+	if (r->ca_ready && r->ca.retry_after > wait)
+		wait = r->ca.retry_after;
 	st->retry_at = now + wait;
 	sanitize(st->last_error, sizeof st->last_error,
-		 r->acme_ready && r->acme.last_error[0] ? r->acme.last_error : "see the log",
-		 sizeof r->acme.last_error);
+		 r->ca_ready && r->ca.last_error[0] ? r->ca.last_error : "see the log",
+		 sizeof r->ca.last_error);
 	if (in->present) {
 		st->cert_not_before = in->ci.not_before;
 		if (now >= lifetime_mark(in, 6)) {

@@ -480,6 +480,23 @@ t_forbidden_call() {
 		fail "the published pair changed"
 }
 
+# A network process that asks the parent to sign a request to another host
+# (as a compromised one could): refused, the network process ended, one
+# clear error, nothing signed or sent, the published pair as it was.
+t_hostile_request() {
+	local before rc
+	before=$(cat "$D/a.example.test/cert.pem" "$D/a.example.test/key.pem" | sha256sum)
+	PICOACME_TEST_HOSTILE_SIGN=1 pico issue -d a.example.test --dir "$D" --force 2>"$TMP/err"
+	rc=$?
+	cat "$TMP/err"
+	[ $rc = 1 ] || fail "exit status $rc"
+	grep -q "error: the network process asked for a signature for a URL off the CA's origin (https://attacker.example/acme/new-order); it is ended" \
+		"$TMP/err" || fail "no clear refusal"
+	[ "$(grep -c 'error:' "$TMP/err")" = 1 ] || fail "not one error line"
+	[ "$(cat "$D/a.example.test/cert.pem" "$D/a.example.test/key.pem" | sha256sum)" = "$before" ] ||
+		fail "the published pair changed"
+}
+
 # Root without the capability to switch users (a container's root): that
 # step is unavailable, -v says so, and the run completes (the network
 # process still gets no-new-privileges and its seccomp filter).
@@ -532,5 +549,6 @@ run "the responder dies during validation: a clear error at once" t_responder_di
 run "network process and http-01 responder: --user, NoNewPrivs, seccomp, no key in memory" t_network_process
 run "the same with the tls-alpn-01 responder" t_network_process 1
 run "a forbidden system call ends the run cleanly" t_forbidden_call
+run "a network process asking to sign for another host is refused and ended" t_hostile_request
 run "root without the capability to switch users: said at -v, the run completes" t_no_setuid_capability
 summary faults

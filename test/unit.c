@@ -2,6 +2,7 @@
  * ends with "N passed, N failed" (one count per test function). */
 #include "acme.h"
 #include "alpn.h"
+#include "ca.h"
 #include "cert.h"
 #include "challenge.h"
 #include "dns01.h"
@@ -1558,6 +1559,150 @@ static const unsigned char dns_answer[] = {
 	0xc0, 40, 0, 16, 0, 1, 0, 0, 0, 60, 0, 2, 1, 'x',
 };
 
+/* ---- the key holder's checks of the network process's requests ---- */
+
+/* Runs one order's ca_call over pipes fed with msgs (n of them, then a
+ * result). Returns ca_call's value; the answers are left in *answers. */
+static int key_holder_call(struct ca *ca, struct netmsg *msgs, size_t n, int answers[2])
+{
+	static struct netmsg op, result;
+	struct netproc np;
+	int in[2];
+
+	netproc_init(&np);
+	if (pipe(in) < 0 || pipe(answers) < 0)
+		return -2;
+	memset(&result, 0, sizeof result);
+	result.type = ASK_RESULT;
+	result.b = -1;
+	for (size_t i = 0; i < n; i++)
+		netmsg_send(in[1], &msgs[i], NULL);
+	netmsg_send(in[1], &result, NULL);
+	close(in[1]);
+	np.rfd = in[0];
+	np.wfd = answers[1];
+	ca->net = &np;
+	memset(&op, 0, sizeof op);
+	op.type = OP_ISSUE;
+	int rc = ca_call(ca, &op, NULL);
+	netproc_stop(&np); /* closes in[0] and answers[1] */
+	return rc;
+}
+
+static void test_key_holder_checks(void)
+{
+	static struct key account, cert_key;
+	static struct ca ca;
+	static struct netmsg q[2], answer;
+	static char body[ACME_MAX_JWS];
+	static const char *const names[] = { "example.org", "*.example.org", "2001:db8::1" };
+	struct challenger ch;
+	struct challenge_task task;
+	char keyauth[CHALLENGE_KEYAUTH_MAX], prot[512];
+	int answers[2], n;
+
+	CHECK(key_generate(&account, KEY_EC256) == 0 && key_generate(&cert_key, KEY_EC256) == 0);
+	ca_init(&ca, NULL);
+	CHECK(url_parse("https://ca.example:14000/dir", &ca.origin) == 0);
+	str_copy(ca.kid, sizeof ca.kid, "https://ca.example:14000/acct/1");
+	ca.keys[SIGN_ACCOUNT] = &account;
+	CHECK(jws_thumbprint(&account, ca.thumbprint) == 0);
+
+	/* a good request is signed: the header names the kid, nonce and URL asked */
+	memset(q, 0, sizeof q);
+	q[0].type = ASK_SIGN;
+	str_copy(q[0].s[0], HTTP_MAX_URL, "https://ca.example:14000/order/1");
+	str_copy(q[0].s[1], HTTP_MAX_URL, "AbC-_9");
+	CHECK(key_holder_call(&ca, q, 1, answers) == 0);
+	/* the operation sent, then the answer */
+	CHECK(netmsg_recv(answers[0], &answer, body, sizeof body) == 0 && answer.type == OP_ISSUE);
+	CHECK(netmsg_recv(answers[0], &answer, body, sizeof body) == 0 && answer.type == 0);
+	close(answers[0]);
+	n = strchr(body + 14, '"') ? (int)(strchr(body + 14, '"') - (body + 14)) : -1;
+	n = n > 0 ? b64url_decode((unsigned char *)prot, sizeof prot - 1, body + 14, (size_t)n) : -1;
+	CHECK(n > 0);
+	prot[n > 0 ? n : 0] = '\0';
+	CHECK(strstr(prot, "\"kid\":\"https://ca.example:14000/acct/1\"") != NULL &&
+	      strstr(prot, "\"nonce\":\"AbC-_9\"") != NULL &&
+	      strstr(prot, "\"url\":\"https://ca.example:14000/order/1\"") != NULL);
+
+	/* each refusal ends the call without an answer */
+	str_copy(q[0].s[0], HTTP_MAX_URL, "https://ca.example:14001/order/1"); /* another port */
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	CHECK(netmsg_recv(answers[0], &answer, body, sizeof body) == 0 && answer.type == OP_ISSUE &&
+	      read(answers[0], body, 1) == 0);
+	close(answers[0]);
+	str_copy(q[0].s[0], HTTP_MAX_URL, "https://evil.example:14000/order/1");
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
+	str_copy(q[0].s[0], HTTP_MAX_URL, "https://ca.example:14000/order/1");
+	str_copy(q[0].s[1], HTTP_MAX_URL, "AbC\",\"x"); /* not base64url */
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
+	q[0].s[1][0] = '\0'; /* no nonce but for the inner key change */
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
+	str_copy(q[0].s[1], HTTP_MAX_URL, "AbC");
+	q[0].a = SIGN_CERT; /* no certificate key in use */
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
+	ca.keys[SIGN_CERT] = &cert_key; /* in use, but never with the account's kid */
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
+	q[0].b = 1; /* with its jwk, as revocation by it signs */
+	CHECK(key_holder_call(&ca, q, 1, answers) == 0);
+	close(answers[0]);
+	ca.keys[SIGN_CERT] = NULL;
+	q[0].a = 9;
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
+	memset(q, 0, sizeof q);
+	q[0].type = ASK_CSR; /* outside an order */
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
+	q[0].type = ASK_CH_WAIT;
+	q[0].c = 3600 * 1000; /* longer than any Retry-After is honoured */
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
+	q[0].type = ASK_RESULT;
+	q[0].line[0] = '\n'; /* a control character in the line */
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
+
+	/* challenges: only for the names ordered, the key authorization made here */
+	challenger_init(&ch);
+	ca.ch = &ch;
+	ca.names = names;
+	ca.nnames = 3;
+	memset(q, 0, sizeof q);
+	str_copy(q[0].s[0], HTTP_MAX_URL, "example.org");
+	str_copy(q[0].s[1], HTTP_MAX_URL, "tok_1");
+	CHECK(ca_challenge_task(&ca, &q[0], &task, keyauth) == NULL && strcmp(task.keyauth, keyauth) == 0 &&
+	      strncmp(keyauth, "tok_1.", 6) == 0 && strcmp(keyauth + 6, ca.thumbprint) == 0);
+	str_copy(q[0].s[0], HTTP_MAX_URL, "2001:DB8:0::1"); /* the same address */
+	q[0].a = 1;
+	CHECK(ca_challenge_task(&ca, &q[0], &task, keyauth) == NULL && task.ip == 1);
+	q[0].a = 0; /* as a name it is not one ordered */
+	CHECK(ca_challenge_task(&ca, &q[0], &task, keyauth) != NULL);
+	str_copy(q[0].s[0], HTTP_MAX_URL, "other.example.org");
+	CHECK(ca_challenge_task(&ca, &q[0], &task, keyauth) != NULL);
+	str_copy(q[0].s[0], HTTP_MAX_URL, "*.example.org");
+	str_copy(q[0].s[1], HTTP_MAX_URL, "tok/../1");
+	CHECK(ca_challenge_task(&ca, &q[0], &task, keyauth) != NULL);
+	ch.method = CHALLENGE_DNS_PERSIST01;
+	str_copy(q[0].s[2], HTTP_MAX_URL, "letsencrypt.org ca.example");
+	CHECK(ca_challenge_task(&ca, &q[0], &task, keyauth) == NULL && task.keyauth == NULL &&
+	      strcmp(task.account_url, ca.kid) == 0);
+	str_copy(q[0].s[2], HTTP_MAX_URL, "ca.example; rm");
+	CHECK(ca_challenge_task(&ca, &q[0], &task, keyauth) != NULL);
+	q[0].s[2][0] = '\0';
+	CHECK(ca_challenge_task(&ca, &q[0], &task, keyauth) != NULL);
+	ca.ch = NULL;
+	CHECK(ca_challenge_task(&ca, &q[0], &task, keyauth) != NULL);
+	key_free(&account);
+	key_free(&cert_key);
+}
+
 static void test_dns_response(void)
 {
 	unsigned char m[sizeof dns_answer];
@@ -1870,6 +2015,7 @@ int main(void)
 	RUN(test_time_format);
 	RUN(test_retry_after);
 	RUN(test_link_header);
+	RUN(test_key_holder_checks);
 	RUN(test_dns_response);
 	RUN(test_dns_txt_ns);
 	RUN(test_addr_text);
