@@ -145,8 +145,9 @@ static int answer(struct ca *ca, const struct netmsg *q)
 		n = challenger_start(ca->ch);
 		break;
 	case ASK_CH_WAIT:
-		if (q->c < 0 || q->c > ACME_RETRY_AFTER_CAP_S * 1000) {
-			why = "a wait out of bounds";
+		/* only an order is polled, and never longer than Retry-After's cap */
+		if (ca->ch == NULL || q->c < 0 || q->c > ACME_RETRY_AFTER_CAP_S * 1000) {
+			why = "a wait outside an order or out of bounds";
 			break;
 		}
 		n = challenger_wait(ca->ch, q->c);

@@ -1661,7 +1661,7 @@ static void test_key_holder_checks(void)
 	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
 	close(answers[0]);
 	q[0].type = ASK_CH_WAIT;
-	q[0].c = 3600 * 1000; /* longer than any Retry-After is honoured */
+	q[0].c = 1; /* outside an order */
 	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
 	close(answers[0]);
 	q[0].type = ASK_RESULT;
@@ -1672,6 +1672,16 @@ static void test_key_holder_checks(void)
 	/* challenges: only for the names ordered, the key authorization made here */
 	challenger_init(&ch);
 	ca.ch = &ch;
+	memset(q, 0, sizeof q);
+	q[0].type = ASK_CH_WAIT;
+	q[0].c = 1; /* within an order: waited */
+	CHECK(key_holder_call(&ca, q, 1, answers) == 0);
+	CHECK(netmsg_recv(answers[0], &answer, body, sizeof body) == 0 &&
+	      netmsg_recv(answers[0], &answer, body, sizeof body) == 0 && answer.type == 0);
+	close(answers[0]);
+	q[0].c = 3600 * 1000; /* longer than any Retry-After is honoured */
+	CHECK(key_holder_call(&ca, q, 1, answers) == -1);
+	close(answers[0]);
 	ca.names = names;
 	ca.nnames = 3;
 	memset(q, 0, sizeof q);
