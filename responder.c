@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stddef.h>
@@ -54,7 +55,7 @@ static const char *method_name(const struct responder *r)
 static int bind_one(struct responder *r, int family, const struct sockaddr *sa,
 		    socklen_t salen, int v6only, const char *spec)
 {
-	int fd, one = 1;
+	int fd, one = 1, defer_s = (CHALLENGE_CLIENT_TIMEOUT_MS + 999) / 1000;
 
 	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -62,7 +63,14 @@ static int bind_one(struct responder *r, int family, const struct sockaddr *sa,
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 	if (family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
-	if (bind(fd, sa, salen) < 0 || listen(fd, r->mode == RESPONDER_ALPN ? 256 : 32) < 0) {
+	/* A connection is handed over once its first bytes are there (a
+	 * validator's request, a ClientHello): connections that send nothing
+	 * wait in the kernel, not in a slot, and a validator is never taken
+	 * in before its request has come, to be pushed out by a flood's.
+	 * The waiting ones count against the backlog: past it the kernel
+	 * answers with SYN cookies, whose connections come at once. */
+	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof defer_s);
+	if (bind(fd, sa, salen) < 0 || listen(fd, 1024) < 0) {
 		err("%s: cannot listen on %s: %s", method_name(r), spec, strerror(errno));
 		close(fd);
 		return -2;

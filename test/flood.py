@@ -2,7 +2,10 @@
 """test/flood.py PORT COUNT MODE SECONDS: holds COUNT connections to
 127.0.0.1:PORT for SECONDS, reopening any the server closes. MODE idle
 sends nothing; MODE slowloris sends a request head one byte a second and
-never ends it. Loopback only; stops by itself."""
+never ends it. MODE late makes COUNT clients one after another, each
+sending a whole request SECONDS after it connected (a validator slowed
+down), and exits 1 unless every one got an answer. Loopback only; stops by
+itself."""
 import selectors
 import socket
 import sys
@@ -10,6 +13,24 @@ import time
 
 port, count, mode, seconds = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
 HEAD = b"GET /.well-known/acme-challenge/x HTTP/1.1\r\nHost: a\r\nX-a: " + b"b" * 4000
+
+if mode == "late":
+    answered = 0
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        time.sleep(seconds)
+        try:
+            s.sendall(b"GET /.well-known/acme-challenge/late HTTP/1.1\r\nHost: a\r\n\r\n")
+            got = s.recv(64)
+            answered += got.startswith(b"HTTP/1.1 ")
+            if not got:
+                print("late client: closed without an answer")
+        except OSError as e:
+            print("late client: %s" % e)
+        s.close()
+    print("late clients answered: %d of %d" % (answered, count))
+    sys.exit(answered != count)
+
 sel = selectors.DefaultSelector()
 conns = {}
 
