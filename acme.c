@@ -8,7 +8,6 @@
 #include "util.h"
 
 #include <arpa/inet.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -730,8 +729,8 @@ static int order_matches(struct acme *a, const char *const *names, size_t nnames
 	int ids = json_get(&a->doc, 0, "identifiers"), i;
 	size_t k, j;
 
-	if (!(status_is(a, "pending") || status_is(a, "ready")) || ids < 0 ||
-	    a->doc.tok[ids].type != JSMN_ARRAY || (size_t)json_array_len(&a->doc, ids) != nnames)
+	if (!(status_is(a, "pending") || status_is(a, "ready")) ||
+	    json_array_len(&a->doc, ids) != (int)nnames)
 		return 0;
 	if (opts->profile != NULL && !json_streq(&a->doc, json_get(&a->doc, 0, "profile"), opts->profile))
 		return 0;
@@ -769,7 +768,7 @@ static int find_lost_order(struct acme *a, const char *const *names, size_t nnam
 		if (post(a, page, NULL, 0, NULL, NULL) < 0 || parse_body(a, page) < 0)
 			return -1;
 		arr = json_get(&a->doc, 0, "orders");
-		n = arr < 0 || a->doc.tok[arr].type != JSMN_ARRAY ? 0 : json_array_len(&a->doc, arr);
+		n = json_array_len(&a->doc, arr); /* -1: none */
 		for (last = -1, i = arr + 1; n-- > 0; i = json_skip(&a->doc, i))
 			last = i;
 		if (last >= 0 &&

@@ -471,36 +471,35 @@ t_network_process() {
 	rm -f "$TMP/np.mem" "$TMP/rp.mem" "$TMP/parent.mem"
 }
 
-# A system call outside the allowlist kills the network process: the run
-# ends with one clear error and the published pair stays as it was.
-t_forbidden_call() {
+# ended_by VARIABLE LINE: a forced issuance with the test build's hook
+# VARIABLE set exits 1 with exactly one error line, LINE, and the published
+# pair stays as it was.
+ended_by() {
 	local before rc
 	before=$(cat "$D/a.example.test/cert.pem" "$D/a.example.test/key.pem" | sha256sum)
-	PICOACME_TEST_FORBIDDEN_CALL=1 pico issue -d a.example.test --dir "$D" --force 2>"$TMP/err"
+	(export "$1=1" && pico issue -d a.example.test --dir "$D" --force) 2>"$TMP/err"
 	rc=$?
 	cat "$TMP/err"
 	[ $rc = 1 ] || fail "exit status $rc"
-	grep -q 'error: the network process was killed by signal 31 (a system call outside its seccomp allowlist)' \
-		"$TMP/err" || fail "unclear error"
+	grep -qxF "picoacme: error: $2" "$TMP/err" || fail "unclear error"
+	[ "$(grep -c 'error:' "$TMP/err")" = 1 ] || fail "not one error line"
 	[ "$(cat "$D/a.example.test/cert.pem" "$D/a.example.test/key.pem" | sha256sum)" = "$before" ] ||
 		fail "the published pair changed"
+}
+
+# A system call outside the allowlist kills the network process: the run
+# ends with one clear error and the published pair stays as it was.
+t_forbidden_call() {
+	ended_by PICOACME_TEST_FORBIDDEN_CALL \
+		'the network process was killed by signal 31 (a system call outside its seccomp allowlist)'
 }
 
 # A network process that asks the parent to sign a request to another host
 # (as a compromised one could): refused, the network process ended, one
 # clear error, nothing signed or sent, the published pair as it was.
 t_hostile_request() {
-	local before rc
-	before=$(cat "$D/a.example.test/cert.pem" "$D/a.example.test/key.pem" | sha256sum)
-	PICOACME_TEST_HOSTILE_SIGN=1 pico issue -d a.example.test --dir "$D" --force 2>"$TMP/err"
-	rc=$?
-	cat "$TMP/err"
-	[ $rc = 1 ] || fail "exit status $rc"
-	grep -q "error: the network process asked for a signature for a URL off the CA's origin (https://attacker.example/acme/new-order); it is ended" \
-		"$TMP/err" || fail "no clear refusal"
-	[ "$(grep -c 'error:' "$TMP/err")" = 1 ] || fail "not one error line"
-	[ "$(cat "$D/a.example.test/cert.pem" "$D/a.example.test/key.pem" | sha256sum)" = "$before" ] ||
-		fail "the published pair changed"
+	ended_by PICOACME_TEST_HOSTILE_SIGN \
+		"the network process asked for a signature for a URL off the CA's origin (https://attacker.example/acme/new-order); it is ended"
 }
 
 # Root without the capability to switch users (a container's root): that
