@@ -36,12 +36,18 @@ watch_filters() { # challenge first-pid
 			[ "$mode" = 2 ] || continue
 			cmd=''
 			read -r cmd 2>/dev/null <"/proc/$p/cmdline"
+			# A process exiting while its command line is read (a byte
+			# per read) leaves the line cut short: a start of one of
+			# the two lines counts as that line.
+			what="other($cmd)" responder_line=picoacme--internal-responder network_line=/picoacmeissue
 			case $cmd in
-			'') ;; # exited, not yet reaped: no command line left
-			picoacme--*) echo "$1 responder uid $uid" ;;
-			/picoacmeissue*) echo "$1 network uid $uid" ;;
-			*) echo "$1 other($cmd) uid $uid" ;;
+			'') continue ;; # exited, not yet reaped: no command line left
+			picoacme--*) what=responder ;;
+			/picoacmeissue*) what=network ;;
 			esac
+			case $responder_line in "$cmd"*) what=responder ;; esac
+			case $network_line in "$cmd"*) what=network ;; esac
+			echo "$1 $what uid $uid"
 		done
 	done
 }

@@ -89,7 +89,8 @@ t_vm_issuance() {
 			grep -q "VM-FILTERED $c $p uid 4242" "$out" || fail "$c: no $p process was seen under a seccomp filter"
 		done
 	done
-	[ "$(grep -c 'VM-FILTERED' "$out")" = 4 ] || fail "other filtered processes or uids"
+	[ "$(grep -c 'VM-FILTERED' "$out")" = 4 ] ||
+		fail "other filtered processes or uids: $(tr -d '\r' <"$out" | grep 'VM-FILTERED' | tr '\n' ';')"
 }
 
 PEB=$TMP/pebble
