@@ -67,10 +67,11 @@ static int bind_one(struct responder *r, int family, const struct sockaddr *sa,
 	 * validator's request, a ClientHello): connections that send nothing
 	 * wait in the kernel, not in a slot, and a validator is never taken
 	 * in before its request has come, to be pushed out by a flood's.
-	 * The waiting ones count against the backlog: past it the kernel
-	 * answers with SYN cookies, whose connections come at once. */
+	 * The waiting ones count against the backlog (4096: Linux's
+	 * somaxconn, which caps it): past it the kernel answers with SYN
+	 * cookies, whose connections come at once. */
 	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof defer_s);
-	if (bind(fd, sa, salen) < 0 || listen(fd, 1024) < 0) {
+	if (bind(fd, sa, salen) < 0 || listen(fd, 4096) < 0) {
 		err("%s: cannot listen on %s: %s", method_name(r), spec, strerror(errno));
 		close(fd);
 		return -2;

@@ -244,7 +244,7 @@ held_issue() {
 	for _ in $(seq 200); do grep -q challenge "$TMP/hold.log" && break; sleep 0.05; done
 }
 
-# 400 idle connections and 400 slowloris clients on the responder's port
+# 500 idle connections and 500 slowloris clients on the responder's port
 # during a real validation of three names: the CA's validator still gets in
 # (more slots, a 2.5 s limit for the request head, the oldest client evicted
 # when the slots are full, connections handed over only with their first
@@ -256,9 +256,9 @@ t_responder_flood() {
 	# the challenge POSTs are held back 3 s: the floods are on when the CA
 	# validates
 	held_issue 3 -d g1.example.test -d g2.example.test -d g3.example.test
-	python3 test/flood.py 5002 400 idle 30 &
+	python3 test/flood.py 5002 500 idle 30 &
 	local f1=$!
-	python3 test/flood.py 5002 400 slowloris 30 &
+	python3 test/flood.py 5002 500 slowloris 30 &
 	local f2=$!
 	BGPIDS="$srv $f1 $f2"
 	sleep 1
